@@ -1,0 +1,215 @@
+// Package cli is what every wepipe tool shares (DESIGN §5): the store flag,
+// flags accepted before or after arguments, hashes from arguments or stdin,
+// diagnostics on stderr prefixed with the tool's name, exit codes
+// (0 success, 1 failure, 2 usage) and the manual printed by -h.
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/wepipe/wepipe/pkg/record"
+	"github.com/wepipe/wepipe/pkg/store"
+)
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2
+)
+
+// Env is a tool's world: its name, manual and standard streams.
+type Env struct {
+	Name   string
+	Doc    string // the manual (from the tool's doc.go)
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+}
+
+// NewEnv returns an Env over the process's streams.
+func NewEnv(name, docSrc string, stdin io.Reader, stdout, stderr io.Writer) *Env {
+	return &Env{Name: name, Doc: Manual(docSrc), Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}
+}
+
+// Manual turns a doc.go source into the text -h prints: the package
+// comment without comment markers.
+func Manual(src string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(src, "\n") {
+		if strings.HasPrefix(line, "package ") || strings.HasPrefix(line, "//go:") {
+			break
+		}
+		if strings.HasPrefix(line, "//") {
+			line = strings.TrimPrefix(line, "//")
+			line = strings.TrimPrefix(line, " ")
+			b.WriteString(line)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// UsageError marks an error in how a tool was called (exit 2).
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Usagef returns a UsageError.
+func Usagef(format string, a ...any) error { return &UsageError{fmt.Sprintf(format, a...)} }
+
+// Errorf prints "name: message" on stderr.
+func (e *Env) Errorf(format string, a ...any) {
+	fmt.Fprintf(e.Stderr, "%s: %s\n", e.Name, fmt.Sprintf(format, a...))
+}
+
+// Fail prints err once and returns the exit code it deserves.
+func (e *Env) Fail(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		e.Errorf("%s", ue.Msg)
+		fmt.Fprintf(e.Stderr, "%s: run '%s -h' for the manual\n", e.Name, e.Name)
+		return ExitUsage
+	}
+	e.Errorf("%v", err)
+	return ExitFailure
+}
+
+// FlagSet returns a flag set for the tool with --store registered.
+func (e *Env) FlagSet() (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(e.Name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dir := fs.String("store", "", "store directory (default $WE_STORE, else ./we.store)")
+	return fs, dir
+}
+
+// ErrHelp is returned by Parse when -h was given; the manual has been
+// printed and the tool should exit 0.
+var ErrHelp = errors.New("help requested")
+
+// Parse parses flags given before, between or after positional arguments
+// ("we-ls walkers HASH --json"); "--" ends flags. It prints the manual on
+// -h and returns ErrHelp.
+func (e *Env) Parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		err := fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(e.Stdout, e.Doc)
+			return nil, ErrHelp
+		}
+		if err != nil {
+			return nil, &UsageError{err.Error()}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// StoreDir resolves the store directory: the flag, else $WE_STORE, else
+// ./we.store.
+func (e *Env) StoreDir(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if v := e.Getenv("WE_STORE"); v != "" {
+		return v
+	}
+	return "we.store"
+}
+
+// OpenStore opens an existing store (read-only tools never create one).
+func (e *Env) OpenStore(flagValue string) (*store.Store, error) {
+	return store.Open(e.StoreDir(flagValue))
+}
+
+// Inputs returns the hash arguments, or, when there are none, the
+// whitespace-separated words of stdin.
+func (e *Env) Inputs(args []string) ([]string, error) {
+	if len(args) > 0 {
+		return args, nil
+	}
+	if e.Stdin == nil {
+		return nil, nil
+	}
+	var out []string
+	sc := bufio.NewScanner(e.Stdin)
+	sc.Buffer(make([]byte, 64*1024), 16<<20)
+	sc.Split(bufio.ScanWords)
+	for sc.Scan() {
+		out = append(out, sc.Text())
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read hashes from stdin: %w", err)
+	}
+	return out, nil
+}
+
+// OneInput returns the single input hash string, from args or stdin.
+func (e *Env) OneInput(args []string) (string, error) {
+	in, err := e.Inputs(args)
+	if err != nil {
+		return "", err
+	}
+	switch len(in) {
+	case 0:
+		return "", Usagef("no snapshot hash given (as an argument or on stdin)")
+	case 1:
+		return in[0], nil
+	}
+	return "", Usagef("%d hashes given, want one", len(in))
+}
+
+// ResolveSnapshot resolves a hash or prefix that must name a snapshot.
+func ResolveSnapshot(s *store.Store, arg string) (record.Hash, *record.Snapshot, error) {
+	h, k, err := s.Resolve(arg)
+	if err != nil {
+		return h, nil, err
+	}
+	if k != record.KindSnapshot {
+		return h, nil, fmt.Errorf("%s is a %s, not a snapshot", h.Short(), k)
+	}
+	snap, err := store.LoadAs[*record.Snapshot](s, h)
+	if err != nil {
+		return h, nil, fmt.Errorf("load snapshot %s: %w", h.Short(), err)
+	}
+	return h, snap, nil
+}
+
+// PrintHash writes one hash line to stdout.
+func (e *Env) PrintHash(h record.Hash) {
+	fmt.Fprintln(e.Stdout, h.String())
+}
+
+// ParamList is a repeatable string flag.
+type ParamList []string
+
+func (p *ParamList) String() string     { return strings.Join(*p, ",") }
+func (p *ParamList) Set(v string) error { *p = append(*p, v); return nil }
+
+// IsTerminal reports whether w is a terminal (for progress output).
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,335 @@
+package tools
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/wepipe/wepipe/internal/cli"
+	"github.com/wepipe/wepipe/pkg/lineage"
+	"github.com/wepipe/wepipe/pkg/record"
+	"github.com/wepipe/wepipe/pkg/store"
+)
+
+// Ls is we-ls.
+func Ls(env *cli.Env, args []string) int {
+	return finish(env, lsRun(env, args))
+}
+
+type lister struct {
+	env  *cli.Env
+	json bool
+	tw   *tabwriter.Writer
+	enc  *json.Encoder
+}
+
+func (l *lister) header(cols ...string) {
+	if !l.json {
+		fmt.Fprintln(l.tw, strings.Join(cols, "\t"))
+	}
+}
+
+func (l *lister) row(obj any, cols ...string) error {
+	if l.json {
+		return l.enc.Encode(obj)
+	}
+	_, err := fmt.Fprintln(l.tw, strings.Join(cols, "\t"))
+	return err
+}
+
+func lsRun(env *cli.Env, args []string) error {
+	fs, storeDir := env.FlagSet()
+	asJSON := fs.Bool("json", false, "JSON lines instead of a table")
+	pos, err := env.Parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return cli.Usagef("what to list: snapshots, systems, runs, walkers HASH, warps HASH, sizes HASH")
+	}
+	what, rest := pos[0], pos[1:]
+	st, err := env.OpenStore(*storeDir)
+	if err != nil {
+		return err
+	}
+	l := &lister{env: env, json: *asJSON, tw: tabwriter.NewWriter(env.Stdout, 2, 8, 2, ' ', 0), enc: json.NewEncoder(env.Stdout)}
+	switch what {
+	case "snapshots", "systems", "runs":
+		if len(rest) > 0 {
+			return cli.Usagef("ls %s takes no argument", what)
+		}
+	case "walkers", "warps", "sizes":
+		in, err := env.OneInput(rest)
+		if err != nil {
+			return err
+		}
+		rest = []string{in}
+	default:
+		return cli.Usagef("unknown listing %q (snapshots, systems, runs, walkers HASH, warps HASH, sizes HASH)", what)
+	}
+	switch what {
+	case "snapshots":
+		err = lsSnapshots(l, st)
+	case "systems":
+		err = lsSystems(l, st)
+	case "runs":
+		err = lsRuns(l, st)
+	case "walkers":
+		err = lsWalkers(l, st, rest[0])
+	case "warps":
+		err = lsWarps(l, st, rest[0])
+	case "sizes":
+		err = lsSizes(l, st, rest[0])
+	}
+	if err != nil {
+		return err
+	}
+	if !l.json {
+		return l.tw.Flush()
+	}
+	return nil
+}
+
+func hashList(hs []record.Hash) []string {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		out[i] = h.String()
+	}
+	return out
+}
+
+func lsSnapshots(l *lister, st *store.Store) error {
+	g, err := lineage.Load(st)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		Hash    string   `json:"hash"`
+		Cycle   uint64   `json:"cycle"`
+		Walkers int      `json:"walkers"`
+		Tool    string   `json:"tool"`
+		System  string   `json:"system"`
+		Parents []string `json:"parents"`
+		Shard   string   `json:"shard,omitempty"`
+	}
+	var rows []row
+	for h, s := range g.Snaps {
+		r := row{Hash: h.String(), Cycle: s.Cycle, Walkers: len(s.Walkers), Tool: s.Op.Tool, System: s.System.String(), Parents: hashList(s.Parents)}
+		if s.Shard != nil {
+			r.Shard = fmt.Sprintf("%d/%d", s.Shard.Index, s.Shard.Count)
+		}
+		rows = append(rows, r)
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].Cycle != rows[j].Cycle {
+			return rows[i].Cycle < rows[j].Cycle
+		}
+		return rows[i].Hash < rows[j].Hash
+	})
+	l.header("HASH", "CYCLE", "WALKERS", "TOOL", "SHARD", "PARENT")
+	for _, r := range rows {
+		parent := "-"
+		if len(r.Parents) > 0 {
+			parent = r.Parents[0][:12]
+			if len(r.Parents) > 1 {
+				parent += fmt.Sprintf(" (+%d)", len(r.Parents)-1)
+			}
+		}
+		shard := "-"
+		if r.Shard != "" {
+			shard = r.Shard
+		}
+		if err := l.row(r, r.Hash, strconv.FormatUint(r.Cycle, 10), strconv.Itoa(r.Walkers), r.Tool, shard, parent); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func lsSystems(l *lister, st *store.Store) error {
+	hs, err := st.List(record.KindSystem)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		Hash        string             `json:"hash"`
+		Name        string             `json:"name"`
+		Atoms       int                `json:"atoms"`
+		Engine      string             `json:"engine"`
+		Observables []string           `json:"observables"`
+		Params      map[string]float64 `json:"params,omitempty"`
+	}
+	l.header("HASH", "NAME", "ATOMS", "ENGINE", "OBSERVABLES", "PARAMS")
+	for _, h := range hs {
+		s, err := store.LoadAs[*record.System](st, h)
+		if err != nil {
+			return fmt.Errorf("load system %s: %w", h.Short(), err)
+		}
+		r := row{h.String(), s.Name, s.NAtoms(), s.Engine, s.ObsNames(), s.Params}
+		var ps []string
+		for k, v := range s.Params {
+			ps = append(ps, k+"="+strconv.FormatFloat(v, 'g', -1, 64))
+		}
+		sort.Strings(ps)
+		if err := l.row(r, r.Hash, r.Name, strconv.Itoa(r.Atoms), r.Engine, strings.Join(r.Observables, ","), strings.Join(ps, " ")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func lsRuns(l *lister, st *store.Store) error {
+	g, err := lineage.Load(st)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		Start     string `json:"start"`
+		End       string `json:"end"`
+		Cycles    uint64 `json:"cycles"`
+		Snapshots int    `json:"snapshots"`
+	}
+	l.header("START", "END", "CYCLES", "SNAPSHOTS")
+	for _, r := range g.Runs() {
+		x := row{r.Start.String(), r.End.String(), r.Cycles, r.Snapshots}
+		if err := l.row(x, x.Start, x.End, strconv.FormatUint(x.Cycles, 10), strconv.Itoa(x.Snapshots)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fmtFloat(x float64) string { return strconv.FormatFloat(x, 'g', 10, 64) }
+
+func lsWalkers(l *lister, st *store.Store, arg string) error {
+	_, snap, err := cli.ResolveSnapshot(st, arg)
+	if err != nil {
+		return err
+	}
+	sys, err := store.LoadAs[*record.System](st, snap.System)
+	if err != nil {
+		return fmt.Errorf("load system %s: %w", snap.System.Short(), err)
+	}
+	names := sys.ObsNames()
+	type row struct {
+		Index  int                `json:"index"`
+		Weight float64            `json:"weight"`
+		State  string             `json:"state"`
+		Obs    map[string]float64 `json:"obs"`
+		Parent int                `json:"parent"`
+		Region []int              `json:"region,omitempty"`
+	}
+	l.header(append([]string{"INDEX", "WEIGHT", "STATE", "PARENT"}, upper(names)...)...)
+	base := 0
+	if snap.Shard != nil {
+		base, _ = record.ShardRange(snap.Shard.Index, snap.Shard.Count, snap.Shard.Total)
+	}
+	for i, w := range snap.Walkers {
+		obs := w.Obs
+		if obs == nil {
+			obs = map[string]float64{}
+		}
+		r := row{base + i, w.Weight, w.State.String(), obs, w.Parent, w.Region}
+		cols := []string{strconv.Itoa(r.Index), fmtFloat(w.Weight), r.State[:16], strconv.Itoa(w.Parent)}
+		for _, n := range names {
+			cols = append(cols, fmtFloat(obs[n]))
+		}
+		if err := l.row(r, cols...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func upper(s []string) []string {
+	out := make([]string, len(s))
+	for i, x := range s {
+		out[i] = strings.ToUpper(x)
+	}
+	return out
+}
+
+func lsWarps(l *lister, st *store.Store, arg string) error {
+	h, _, err := cli.ResolveSnapshot(st, arg)
+	if err != nil {
+		return err
+	}
+	hist, err := lineage.History(st, h)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		Cycle  uint64  `json:"cycle"`
+		Walker int     `json:"walker"`
+		Weight float64 `json:"weight"`
+		Target int     `json:"target"`
+	}
+	l.header("CYCLE", "WALKER", "WEIGHT", "TARGET", "CONDITION")
+	for _, w := range lineage.Warps(hist) {
+		r := row{w.Cycle, w.Walker, w.Weight, w.Target}
+		if err := l.row(r, strconv.FormatUint(w.Cycle, 10), strconv.Itoa(w.Walker), fmtFloat(w.Weight), strconv.Itoa(w.Target), w.Cond); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lsSizes reports, for every snapshot of the history ending at HASH, the
+// bytes it added to the store: the snapshot object and the state and
+// segment objects no earlier snapshot of the history references. Clones
+// share a state object, so the states column shows how much resampling
+// deduplicates.
+func lsSizes(l *lister, st *store.Store, arg string) error {
+	h, _, err := cli.ResolveSnapshot(st, arg)
+	if err != nil {
+		return err
+	}
+	hist, err := lineage.History(st, h)
+	if err != nil {
+		return err
+	}
+	seen := map[record.Hash]bool{}
+	type row struct {
+		Hash      string `json:"hash"`
+		Cycle     uint64 `json:"cycle"`
+		Tool      string `json:"tool"`
+		Walkers   int    `json:"walkers"`
+		NewStates int    `json:"new_states"`
+		Bytes     int64  `json:"bytes"`
+	}
+	size := func(k record.Kind, h record.Hash) int64 {
+		fi, err := statFile(st.Path(k, h))
+		if err != nil {
+			return 0
+		}
+		return fi
+	}
+	l.header("HASH", "CYCLE", "TOOL", "WALKERS", "NEW-STATES", "BYTES")
+	var total int64
+	for _, e := range hist {
+		r := row{Hash: e.Hash.String(), Cycle: e.Snap.Cycle, Tool: e.Snap.Op.Tool, Walkers: len(e.Snap.Walkers)}
+		r.Bytes = size(record.KindSnapshot, e.Hash)
+		for _, w := range e.Snap.Walkers {
+			if !seen[w.State] {
+				seen[w.State] = true
+				r.NewStates++
+				r.Bytes += size(record.KindState, w.State)
+			}
+			if w.Segment != nil && !seen[*w.Segment] {
+				seen[*w.Segment] = true
+				r.Bytes += size(record.KindSegment, *w.Segment)
+			}
+		}
+		total += r.Bytes
+		if err := l.row(r, r.Hash[:16], strconv.FormatUint(r.Cycle, 10), r.Tool, strconv.Itoa(r.Walkers), strconv.Itoa(r.NewStates), strconv.FormatInt(r.Bytes, 10)); err != nil {
+			return err
+		}
+	}
+	if !l.json {
+		fmt.Fprintf(l.tw, "total\t\t\t\t\t%d\n", total)
+	}
+	return nil
+}

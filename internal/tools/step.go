@@ -1,0 +1,374 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wepipe/wepipe/internal/cli"
+	"github.com/wepipe/wepipe/pkg/codec"
+	"github.com/wepipe/wepipe/pkg/engine"
+	"github.com/wepipe/wepipe/pkg/record"
+	"github.com/wepipe/wepipe/pkg/rng"
+	"github.com/wepipe/wepipe/pkg/store"
+	"github.com/wepipe/wepipe/pkg/system"
+)
+
+// Step is we-step.
+func Step(env *cli.Env, args []string) int {
+	return finish(env, stepRun(env, args))
+}
+
+// StepOptions are we-step's parameters.
+type StepOptions struct {
+	Steps   int
+	Seed    uint64
+	Frames  int
+	Workers int
+	// Shard, Shards select walkers [lo, hi) of shard Shard of Shards; 0/1
+	// is the whole ensemble.
+	Shard, Shards int
+	// Progress, if set, is called after each walker.
+	Progress func(done, total int, steps int64, elapsed time.Duration)
+}
+
+func stepRun(env *cli.Env, args []string) error {
+	fs, storeDir := env.FlagSet()
+	steps := fs.Int("steps", 0, "dynamics steps per walker (required)")
+	workers := fs.Int("workers", runtime.NumCPU(), "walkers propagated at once")
+	frames := fs.Int("frames", 0, "frames kept per walker as segment objects")
+	seed := fs.Uint64("seed", 0, "replica seed")
+	shard := fs.String("shard", "", "I/N: propagate only shard I of N")
+	pos, err := env.Parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *steps <= 0 {
+		return cli.Usagef("--steps must be a positive number of steps (have %d)", *steps)
+	}
+	if *workers < 1 {
+		return cli.Usagef("--workers must be at least 1")
+	}
+	if *frames < 0 || *frames > *steps {
+		return cli.Usagef("--frames must be between 0 and --steps")
+	}
+	opt := StepOptions{Steps: *steps, Seed: *seed, Frames: *frames, Workers: *workers, Shards: 1}
+	if *shard != "" {
+		i, n, err := ParseShard(*shard)
+		if err != nil {
+			return err
+		}
+		opt.Shard, opt.Shards = i, n
+	}
+	arg, err := env.OneInput(pos)
+	if err != nil {
+		return err
+	}
+	st, err := env.OpenStore(*storeDir)
+	if err != nil {
+		return err
+	}
+	in, _, err := cli.ResolveSnapshot(st, arg)
+	if err != nil {
+		return err
+	}
+	if cli.IsTerminal(env.Stderr) {
+		opt.Progress = func(done, total int, nsteps int64, el time.Duration) {
+			rate := float64(nsteps) / el.Seconds()
+			left := time.Duration(float64(el) / float64(done) * float64(total-done)).Round(time.Second)
+			fmt.Fprintf(env.Stderr, "\r%s: %d/%d walkers, %.3g steps/s, %s left   ", env.Name, done, total, rate, left)
+			if done == total {
+				fmt.Fprintln(env.Stderr)
+			}
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	out, err := StepSnapshot(ctx, st, in, opt)
+	if err != nil {
+		return err
+	}
+	env.PrintHash(out)
+	return nil
+}
+
+// ParseShard parses "I/N" with 0 ≤ I < N.
+func ParseShard(s string) (int, int, error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return 0, 0, cli.Usagef("--shard %q: want I/N with 0 ≤ I < N", s)
+	}
+	return i, n, nil
+}
+
+// stepParams are the op parameters of a we-step snapshot; shards and
+// workers are not among them, so that every way of computing a step gives
+// the same snapshot.
+func stepParams(opt StepOptions) map[string]string {
+	return map[string]string{
+		"steps":  strconv.Itoa(opt.Steps),
+		"seed":   strconv.FormatUint(opt.Seed, 10),
+		"frames": strconv.Itoa(opt.Frames),
+	}
+}
+
+// walkerKey names the computation of one walker's segment, for resuming.
+func walkerKey(in record.Hash, i int, opt StepOptions) [32]byte {
+	return store.MemoKey("we-step/walker", Version, in.String(), strconv.Itoa(i), strconv.Itoa(opt.Steps), strconv.FormatUint(opt.Seed, 10), strconv.Itoa(opt.Frames))
+}
+
+type walkerResult struct {
+	slot    int
+	state   record.Hash
+	obs     map[string]float64
+	segment *record.Hash
+	items   []store.Item
+	steps   int64
+}
+
+// StepSnapshot propagates the walkers of snapshot in (or of one shard of
+// it) and writes the resulting snapshot. Each walker's result is stored as
+// soon as it is done, so a step that is killed and run again computes only
+// the walkers that are missing; the output is the same for any number of
+// workers (DESIGN §4).
+func StepSnapshot(ctx context.Context, st *store.Store, in record.Hash, opt StepOptions) (record.Hash, error) {
+	snap, err := store.LoadAs[*record.Snapshot](st, in)
+	if err != nil {
+		return record.Hash{}, fmt.Errorf("load snapshot %s: %w", in.Short(), err)
+	}
+	if snap.Shard != nil {
+		return record.Hash{}, fmt.Errorf("snapshot %s is shard %d/%d of a step; assemble the shards with we-merge first", in.Short(), snap.Shard.Index, snap.Shard.Count)
+	}
+	stageKey := store.MemoKey("we-step", Version, in.String(), fmt.Sprint(stepParams(opt)), strconv.Itoa(opt.Shard), strconv.Itoa(opt.Shards))
+	if hs, ok := st.Memo(stageKey); ok && len(hs) == 1 {
+		return hs[0], nil
+	}
+	sysRec, err := store.LoadAs[*record.System](st, snap.System)
+	if err != nil {
+		return record.Hash{}, fmt.Errorf("load system %s: %w", snap.System.Short(), err)
+	}
+	comp, err := system.Compile(sysRec)
+	if err != nil {
+		return record.Hash{}, fmt.Errorf("system %s (%s): %w", snap.System.Short(), sysRec.Name, err)
+	}
+	eng, err := engine.Lookup(sysRec.Engine)
+	if err != nil {
+		return record.Hash{}, fmt.Errorf("system %s (%s): %w", snap.System.Short(), sysRec.Name, err)
+	}
+	n := len(snap.Walkers)
+	lo, hi := record.ShardRange(opt.Shard, opt.Shards, n)
+	results := make([]walkerResult, n)
+	var todo []int
+	for i := lo; i < hi; i++ {
+		if hs, ok := st.Memo(walkerKey(in, i, opt)); ok && (len(hs) == 1 || len(hs) == 2) {
+			results[i] = walkerResult{slot: i, state: hs[0]}
+			if len(hs) == 2 {
+				results[i].segment = &hs[1]
+			}
+			// The observables live in the state: read them back.
+			s, err := store.LoadAs[*record.State](st, hs[0])
+			if err == nil {
+				results[i].obs = s.Obs
+				continue
+			}
+		}
+		todo = append(todo, i)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan int)
+	done := make(chan walkerResult, opt.Workers)
+	var firstErr error
+	var errOnce sync.Once
+	fail := func(err error) {
+		errOnce.Do(func() { firstErr = err; cancel() })
+	}
+	var wg sync.WaitGroup
+	var cacheMu sync.Mutex
+	cache := map[record.Hash]*record.State{}
+	loadState := func(h record.Hash) (*record.State, error) {
+		cacheMu.Lock()
+		s, ok := cache[h]
+		cacheMu.Unlock()
+		if ok {
+			return s, nil
+		}
+		s, err := store.LoadAs[*record.State](st, h)
+		if err != nil {
+			return nil, err
+		}
+		cacheMu.Lock()
+		cache[h] = s
+		cacheMu.Unlock()
+		return s, nil
+	}
+	for w := 0; w < opt.Workers && w < len(todo); w++ {
+		wg.Add(1)
+		go func(worker int) {
+			defer wg.Done()
+			for i := range jobs {
+				r, err := propagateWalker(ctx, st, comp, eng, snap, in, i, worker, opt, loadState)
+				if err != nil {
+					fail(err)
+					continue
+				}
+				select {
+				case done <- r:
+				case <-ctx.Done():
+				}
+			}
+		}(w)
+	}
+	go func() {
+		defer close(jobs)
+		for _, i := range todo {
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(done) }()
+
+	// The committer makes finished walkers durable in batches (one group
+	// of fsyncs for whatever is ready) and records them for resuming.
+	start := time.Now()
+	var nsteps int64
+	finished := (hi - lo) - len(todo)
+	for r := range done {
+		batch := []walkerResult{r}
+	drain:
+		for {
+			select {
+			case r2, ok := <-done:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r2)
+			default:
+				break drain
+			}
+		}
+		var items []store.Item
+		for _, b := range batch {
+			items = append(items, b.items...)
+		}
+		if err := st.PutItems(items); err != nil {
+			fail(fmt.Errorf("store walker results: %w", err))
+			continue
+		}
+		for _, b := range batch {
+			hs := []record.Hash{b.state}
+			if b.segment != nil {
+				hs = append(hs, *b.segment)
+			}
+			if err := st.PutMemo(walkerKey(in, b.slot, opt), hs...); err != nil {
+				fail(fmt.Errorf("record walker %d: %w", b.slot, err))
+			}
+			b.items = nil
+			results[b.slot] = b
+			nsteps += b.steps
+			finished++
+			if opt.Progress != nil {
+				opt.Progress(finished, hi-lo, nsteps, time.Since(start))
+			}
+		}
+	}
+	if firstErr != nil {
+		return record.Hash{}, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return record.Hash{}, fmt.Errorf("interrupted: %w (run the same command again to resume)", err)
+	}
+
+	out := record.NewSnapshot()
+	out.Cycle = snap.Cycle
+	out.System = snap.System
+	out.Parents = []record.Hash{in}
+	out.Op = record.Op{Tool: "we-step", Version: Version, Params: stepParams(opt)}
+	out.Resampler = snap.Resampler
+	for i := lo; i < hi; i++ {
+		r := results[i]
+		out.Walkers = append(out.Walkers, record.Walker{
+			State: r.state, Weight: snap.Walkers[i].Weight, Parent: i, Obs: r.obs, Segment: r.segment,
+		})
+	}
+	if opt.Shards > 1 {
+		out.Shard = &record.Shard{Index: opt.Shard, Count: opt.Shards, Total: n}
+	}
+	h, err := st.Put(out)
+	if err != nil {
+		return h, fmt.Errorf("store snapshot: %w", err)
+	}
+	if err := st.PutMemo(stageKey, h); err != nil {
+		return h, err
+	}
+	return h, nil
+}
+
+func propagateWalker(ctx context.Context, st *store.Store, comp *system.Compiled, eng engine.Engine, snap *record.Snapshot, in record.Hash, i, worker int, opt StepOptions, load func(record.Hash) (*record.State, error)) (walkerResult, error) {
+	w := snap.Walkers[i]
+	s, err := load(w.State)
+	if err != nil {
+		return walkerResult{}, fmt.Errorf("walker %d: load state %s: %w", i, w.State.Short(), err)
+	}
+	es := comp.EngineState(s)
+	req := engine.Request{
+		Walker: i, Worker: worker, Steps: opt.Steps, Frames: opt.Frames,
+		Rand: rng.NewKey("we-step", in, uint64(i), opt.Seed),
+	}
+	outState, frames, err := eng.Propagate(ctx, comp.Engine, es, req)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return walkerResult{}, err
+		}
+		return walkerResult{}, fmt.Errorf("walker %d: %w", i, err)
+	}
+	rec := comp.StateRecord(outState)
+	it, err := store.NewItem(rec)
+	if err != nil {
+		return walkerResult{}, fmt.Errorf("walker %d: %w", i, err)
+	}
+	r := walkerResult{slot: i, state: it.Hash, obs: rec.Obs, items: []store.Item{it}, steps: int64(opt.Steps)}
+	if len(frames) > 0 {
+		seg := segmentRecord(comp, frames)
+		sit, err := store.NewItem(seg)
+		if err != nil {
+			return walkerResult{}, fmt.Errorf("walker %d: segment: %w", i, err)
+		}
+		r.items = append(r.items, sit)
+		r.segment = &sit.Hash
+	}
+	return r, nil
+}
+
+func segmentRecord(comp *system.Compiled, frames []engine.Frame) *record.Segment {
+	seg := record.NewSegment()
+	n := len(frames[0].Positions) / 3
+	pos := make([]float64, 0, len(frames)*3*n)
+	names := comp.Record.ObsNames()
+	if len(names) > 0 {
+		seg.Obs = map[string][]float64{}
+	}
+	for _, f := range frames {
+		pos = append(pos, f.Positions...)
+		seg.Steps = append(seg.Steps, f.Step)
+		seg.Times = append(seg.Times, f.Time)
+		for j, name := range names {
+			seg.Obs[name] = append(seg.Obs[name], f.Obs[j])
+		}
+	}
+	seg.Positions = codec.NewArray(pos, len(frames), n, 3)
+	return seg
+}

@@ -1,0 +1,119 @@
+// Package codec is wepipe's deterministic CBOR (RFC 8949) encoding.
+//
+// Every record in a store is encoded with fxamacker/cbor's Core
+// Deterministic options (RFC 8949 §4.2.1: shortest integer and length
+// arguments, map keys sorted by their encoded bytes, shortest float form that
+// preserves the value, no indefinite lengths), so that the same value always
+// has the same bytes and therefore the same SHA-256 name.
+//
+// Decoding is strict: duplicate map keys, indefinite lengths, unknown struct
+// fields, invalid UTF-8 and excessive nesting are refused, and after a value
+// is decoded it is encoded again and must reproduce the input bytes exactly
+// (Unmarshal's canonical check). So a decoded record always re-encodes to the
+// bytes that named it.
+//
+// Bulk float arrays are RFC 8746 typed arrays: tag 86 (IEEE 754 binary64,
+// little endian) around a byte string, next to their shape (type Array).
+package codec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// Limits that bound the memory a hostile object can make a reader allocate.
+const (
+	MaxArrayElements = 1 << 26 // elements of one CBOR array (not typed arrays)
+	MaxMapPairs      = 1 << 20
+	MaxNestedLevels  = 24
+)
+
+var (
+	encMode cbor.EncMode
+	decMode cbor.DecMode
+	// hdrMode decodes only the common header and ignores other fields.
+	hdrMode cbor.DecMode
+)
+
+func init() {
+	var err error
+	encMode, err = cbor.CoreDetEncOptions().EncMode()
+	if err != nil {
+		panic(err)
+	}
+	strict := cbor.DecOptions{
+		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+		IndefLength:       cbor.IndefLengthForbidden,
+		MaxArrayElements:  MaxArrayElements,
+		MaxMapPairs:       MaxMapPairs,
+		MaxNestedLevels:   MaxNestedLevels,
+		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
+		UTF8:              cbor.UTF8RejectInvalid,
+		FieldNameMatching: cbor.FieldNameMatchingCaseSensitive,
+		IntDec:            cbor.IntDecConvertSignedOrFail,
+	}
+	decMode, err = strict.DecMode()
+	if err != nil {
+		panic(err)
+	}
+	lenient := strict
+	lenient.ExtraReturnErrors = cbor.ExtraDecErrorNone
+	hdrMode, err = lenient.DecMode()
+	if err != nil {
+		panic(err)
+	}
+}
+
+// Marshal returns the deterministic encoding of v.
+func Marshal(v any) ([]byte, error) {
+	return encMode.Marshal(v)
+}
+
+// ErrNonCanonical reports bytes that decode but are not the deterministic
+// encoding of what they hold.
+var ErrNonCanonical = errors.New("not in deterministic CBOR encoding")
+
+// Unmarshal decodes data into v strictly and checks that data is the
+// deterministic encoding of the decoded value.
+func Unmarshal(data []byte, v any) error {
+	if err := decMode.Unmarshal(data, v); err != nil {
+		return err
+	}
+	again, err := encMode.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("re-encode: %w", err)
+	}
+	if !bytes.Equal(again, data) {
+		return ErrNonCanonical
+	}
+	return nil
+}
+
+// Header is the part every record shares.
+type Header struct {
+	Kind    string `cbor:"kind"`
+	Version uint64 `cbor:"v"`
+}
+
+// DecodeHeader reads kind and version of a record without decoding the rest.
+func DecodeHeader(data []byte) (Header, error) {
+	var h Header
+	err := hdrMode.Unmarshal(data, &h)
+	return h, err
+}
+
+// Valid reports whether data is one well-formed CBOR data item.
+func Valid(data []byte) error {
+	return decMode.Wellformed(data)
+}
+
+// ToAny decodes data into generic Go values (maps, slices, numbers, byte
+// strings, cbor.Tag), for inspection tools.
+func ToAny(data []byte) (any, error) {
+	var v any
+	err := hdrMode.Unmarshal(data, &v)
+	return v, err
+}

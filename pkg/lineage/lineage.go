@@ -1,0 +1,134 @@
+// Package lineage walks the snapshot graph of a store: the chain of
+// parents that is a run's history (DESIGN §3), the runs in a store, and the
+// warp records along a history.
+package lineage
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/wepipe/wepipe/pkg/record"
+	"github.com/wepipe/wepipe/pkg/store"
+)
+
+// Graph is every snapshot of a store, decoded.
+type Graph struct {
+	Snaps    map[record.Hash]*record.Snapshot
+	Children map[record.Hash][]record.Hash
+}
+
+// Load decodes every snapshot in the store.
+func Load(s *store.Store) (*Graph, error) {
+	hs, err := s.List(record.KindSnapshot)
+	if err != nil {
+		return nil, err
+	}
+	g := &Graph{Snaps: map[record.Hash]*record.Snapshot{}, Children: map[record.Hash][]record.Hash{}}
+	for _, h := range hs {
+		snap, err := store.LoadAs[*record.Snapshot](s, h)
+		if err != nil {
+			return nil, fmt.Errorf("load snapshot %s: %w", h.Short(), err)
+		}
+		g.Snaps[h] = snap
+	}
+	for h, snap := range g.Snaps {
+		for _, p := range snap.Parents {
+			g.Children[p] = append(g.Children[p], h)
+		}
+	}
+	return g, nil
+}
+
+// Run is a chain of snapshots from a start (a snapshot with no parent in
+// the store) to an end (a snapshot no complete snapshot descends from).
+type Run struct {
+	Start, End record.Hash
+	// Cycles is the end's cycle minus the start's.
+	Cycles uint64
+	// Snapshots counts the snapshots on the chain, both ends included.
+	Snapshots int
+}
+
+// Runs lists the runs of the graph: one per leaf, following first parents
+// back to a root, sorted by start then end. Partial snapshots of sharded
+// steps are not leaves.
+func (g *Graph) Runs() []Run {
+	var runs []Run
+	for h, snap := range g.Snaps {
+		if snap.Shard != nil {
+			continue
+		}
+		leaf := true
+		for _, c := range g.Children[h] {
+			if g.Snaps[c].Shard == nil {
+				leaf = false
+				break
+			}
+		}
+		if !leaf {
+			continue
+		}
+		cur, n := h, 1
+		for {
+			s := g.Snaps[cur]
+			if len(s.Parents) == 0 {
+				break
+			}
+			p := s.Parents[0]
+			if _, ok := g.Snaps[p]; !ok {
+				break
+			}
+			cur = p
+			n++
+		}
+		runs = append(runs, Run{Start: cur, End: h, Cycles: snap.Cycle - g.Snaps[cur].Cycle, Snapshots: n})
+	}
+	sort.Slice(runs, func(i, j int) bool {
+		if runs[i].Start != runs[j].Start {
+			return runs[i].Start.String() < runs[j].Start.String()
+		}
+		return runs[i].End.String() < runs[j].End.String()
+	})
+	return runs
+}
+
+// Entry is one snapshot of a history.
+type Entry struct {
+	Hash record.Hash
+	Snap *record.Snapshot
+}
+
+// History returns the chain from the first snapshot to h, oldest first,
+// following first parents. Missing parents end the chain.
+func History(s *store.Store, h record.Hash) ([]Entry, error) {
+	var out []Entry
+	seen := map[record.Hash]bool{}
+	for {
+		if seen[h] {
+			return nil, fmt.Errorf("snapshot %s: its parents form a cycle", h.Short())
+		}
+		seen[h] = true
+		snap, err := store.LoadAs[*record.Snapshot](s, h)
+		if err != nil {
+			return nil, fmt.Errorf("load snapshot %s: %w", h.Short(), err)
+		}
+		out = append(out, Entry{h, snap})
+		if len(snap.Parents) == 0 {
+			break
+		}
+		h = snap.Parents[0]
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+// Warps returns every warp record in the history ending at h, oldest first.
+func Warps(hist []Entry) []record.Warp {
+	var out []record.Warp
+	for _, e := range hist {
+		out = append(out, e.Snap.Warps...)
+	}
+	return out
+}

@@ -1,0 +1,213 @@
+// Package store is wepipe's content-addressed object store (DESIGN §2,
+// FORMAT.md §Store).
+//
+// A store is a directory:
+//
+//	DIR/wepipe-store              marker: "wepipe store\nlayout 1\n"
+//	DIR/objects/<kind>/<hash>     one object: zstd frame of its canonical CBOR
+//	DIR/tmp/                      temp files of writers in progress
+//	DIR/memo/<key>                memo entries: derived caches, never objects
+//
+// An object's name is the lowercase hex SHA-256 of its uncompressed,
+// deterministic CBOR encoding, so `zstd -dc FILE | sha256sum` verifies any
+// file by hand. Objects are grouped in one directory per kind, so listing
+// snapshots or systems reads only their directory and never opens a state.
+//
+// Objects are written once: temp file in DIR/tmp, write, fsync, close,
+// rename into place, fsync the directory. A write whose object exists is a
+// no-op. No object is ever modified, so concurrent writers never conflict,
+// and a crash leaves whole objects plus stray temp files that readers
+// ignore (we-fsck removes them). Every read re-hashes the bytes.
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/wepipe/wepipe/pkg/record"
+)
+
+const (
+	markerName    = "wepipe-store"
+	markerContent = "wepipe store\nlayout 1\n"
+	objectsDir    = "objects"
+	tmpDir        = "tmp"
+	memoDir       = "memo"
+)
+
+// MaxObjectSize bounds an object's decompressed size (1 GiB), so that a
+// corrupt or hostile file cannot exhaust memory (a zstd bomb is refused).
+var MaxObjectSize int64 = 1 << 30
+
+// Store is an open store directory.
+type Store struct {
+	dir string
+}
+
+// ErrNotFound reports an object that is not in the store.
+var ErrNotFound = errors.New("not in the store")
+
+// ErrNoStore reports a directory that is not a store.
+var ErrNoStore = errors.New("no store")
+
+// Open opens an existing store; it never creates anything.
+func Open(dir string) (*Store, error) {
+	b, err := os.ReadFile(filepath.Join(dir, markerName))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			if _, serr := os.Stat(dir); serr != nil {
+				return nil, fmt.Errorf("store %s: %w: the directory does not exist (create one with we-init)", dir, ErrNoStore)
+			}
+			return nil, fmt.Errorf("store %s: %w: the directory has no %s marker (not a wepipe store)", dir, ErrNoStore, markerName)
+		}
+		return nil, fmt.Errorf("store %s: %w", dir, err)
+	}
+	if !strings.HasPrefix(string(b), "wepipe store\n") {
+		return nil, fmt.Errorf("store %s: %w: unrecognised marker file", dir, ErrNoStore)
+	}
+	if string(b) != markerContent {
+		return nil, fmt.Errorf("store %s: layout %q is not supported by this build (upgrade wepipe)", dir, strings.TrimSpace(strings.TrimPrefix(string(b), "wepipe store\n")))
+	}
+	return &Store{dir: dir}, nil
+}
+
+// Create opens the store at dir, creating it if it does not exist.
+func Create(dir string) (*Store, error) {
+	if s, err := Open(dir); err == nil {
+		return s, nil
+	}
+	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
+		if _, err := os.Stat(filepath.Join(dir, markerName)); err != nil {
+			return nil, fmt.Errorf("store %s: the directory exists, is not empty and is not a wepipe store", dir)
+		}
+	}
+	for _, d := range []string{dir, filepath.Join(dir, tmpDir), filepath.Join(dir, memoDir)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("create store: %w", err)
+		}
+	}
+	for _, k := range record.Kinds {
+		if err := os.MkdirAll(filepath.Join(dir, objectsDir, string(k)), 0o755); err != nil {
+			return nil, fmt.Errorf("create store: %w", err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, markerName)); err != nil {
+		if err := writeAtomic(filepath.Join(dir, tmpDir), filepath.Join(dir, markerName), []byte(markerContent), true); err != nil {
+			return nil, fmt.Errorf("create store: %w", err)
+		}
+		if err := syncDir(filepath.Join(dir, objectsDir)); err != nil {
+			return nil, err
+		}
+	}
+	return Open(dir)
+}
+
+// Dir is the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Path is the file that holds object h of kind k.
+func (s *Store) Path(k record.Kind, h record.Hash) string {
+	return filepath.Join(s.dir, objectsDir, string(k), h.String())
+}
+
+func (s *Store) kindDir(k record.Kind) string {
+	return filepath.Join(s.dir, objectsDir, string(k))
+}
+
+// Kind returns the kind of object h, or ErrNotFound.
+func (s *Store) Kind(h record.Hash) (record.Kind, error) {
+	for _, k := range record.Kinds {
+		if _, err := os.Stat(s.Path(k, h)); err == nil {
+			return k, nil
+		}
+	}
+	return "", fmt.Errorf("object %s: %w", h.Short(), ErrNotFound)
+}
+
+// Has reports whether object h of kind k exists.
+func (s *Store) Has(k record.Kind, h record.Hash) bool {
+	_, err := os.Stat(s.Path(k, h))
+	return err == nil
+}
+
+// List returns the hashes of every object of kind k, sorted.
+func (s *Store) List(k record.Kind) ([]record.Hash, error) {
+	ents, err := os.ReadDir(s.kindDir(k))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("list %ss: %w", k, err)
+	}
+	out := make([]record.Hash, 0, len(ents))
+	for _, e := range ents {
+		h, err := record.ParseHash(e.Name())
+		if err != nil || e.Name() != h.String() {
+			continue // not an object name: ignored, we-fsck reports it
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// ErrAmbiguous reports a prefix that matches several objects.
+var ErrAmbiguous = errors.New("ambiguous hash prefix")
+
+// MinPrefix is the shortest accepted hash prefix (DESIGN §5).
+const MinPrefix = 8
+
+// Resolve turns a full hash or a unique prefix of at least MinPrefix hex
+// digits into a hash and its kind.
+func (s *Store) Resolve(prefix string) (record.Hash, record.Kind, error) {
+	p := strings.ToLower(strings.TrimSpace(prefix))
+	if len(p) < MinPrefix || len(p) > 64 || strings.Trim(p, "0123456789abcdef") != "" {
+		return record.Hash{}, "", fmt.Errorf("%q is not a hash or a prefix of at least %d hex digits", prefix, MinPrefix)
+	}
+	if len(p) == 64 {
+		h, _ := record.ParseHash(p)
+		k, err := s.Kind(h)
+		if err != nil {
+			return h, "", err
+		}
+		return h, k, nil
+	}
+	var found []record.Hash
+	var kinds []record.Kind
+	for _, k := range record.Kinds {
+		ents, err := os.ReadDir(s.kindDir(k))
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), p) && len(e.Name()) == 64 {
+				h, err := record.ParseHash(e.Name())
+				if err == nil {
+					found = append(found, h)
+					kinds = append(kinds, k)
+				}
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		return record.Hash{}, "", fmt.Errorf("object %s…: %w", p, ErrNotFound)
+	case 1:
+		return found[0], kinds[0], nil
+	}
+	var b strings.Builder
+	for i, h := range found {
+		if i == 4 {
+			fmt.Fprintf(&b, ", …")
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %s", kinds[i], h.Short())
+	}
+	return record.Hash{}, "", fmt.Errorf("%s… matches %d objects (%s): %w; give more digits", p, len(found), b.String(), ErrAmbiguous)
+}
