@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -187,7 +186,9 @@ func StepSnapshot(ctx context.Context, st *store.Store, in record.Hash, opt Step
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	jobs := make(chan int)
-	done := make(chan walkerResult, opt.Workers)
+	// Room for every result: workers never wait for the committer, which
+	// makes whatever finished during its last flush durable in one batch.
+	done := make(chan walkerResult, len(todo))
 	var firstErr error
 	var errOnce sync.Once
 	fail := func(err error) {
@@ -330,10 +331,8 @@ func propagateWalker(ctx context.Context, st *store.Store, comp *system.Compiled
 	}
 	outState, frames, err := eng.Propagate(ctx, comp.Engine, es, req)
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return walkerResult{}, err
-		}
-		return walkerResult{}, fmt.Errorf("walker %d: %w", i, err)
+		// Engines name the walker (and the step) themselves.
+		return walkerResult{}, err
 	}
 	rec := comp.StateRecord(outState)
 	it, err := store.NewItem(rec)

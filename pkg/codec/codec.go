@@ -3,8 +3,9 @@
 // Every record in a store is encoded with fxamacker/cbor's Core
 // Deterministic options (RFC 8949 §4.2.1: shortest integer and length
 // arguments, map keys sorted by their encoded bytes, shortest float form that
-// preserves the value, no indefinite lengths), so that the same value always
-// has the same bytes and therefore the same SHA-256 name.
+// preserves the value, no indefinite lengths), with nil slices and maps
+// written as empty arrays and maps, so that the same value always has the
+// same bytes and therefore the same SHA-256 name.
 //
 // Decoding is strict: duplicate map keys, indefinite lengths, unknown struct
 // fields, invalid UTF-8 and excessive nesting are refused, and after a value
@@ -20,6 +21,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -40,7 +42,12 @@ var (
 
 func init() {
 	var err error
-	encMode, err = cbor.CoreDetEncOptions().EncMode()
+	enc := cbor.CoreDetEncOptions()
+	// A nil slice or map encodes as an empty array or map, never as null:
+	// a record has one encoding however it was built (nil or empty), and
+	// null is not a valid value of any record field.
+	enc.NilContainers = cbor.NilContainerAsEmpty
+	encMode, err = enc.EncMode()
 	if err != nil {
 		panic(err)
 	}
@@ -67,9 +74,63 @@ func init() {
 	}
 }
 
-// Marshal returns the deterministic encoding of v.
+// Marshal returns the deterministic encoding of v. It refuses text that is
+// not valid UTF-8 (map keys included): the encoder would write it, but no
+// strict reader accepts it, so the object could never be read back.
 func Marshal(v any) ([]byte, error) {
-	return encMode.Marshal(v)
+	b, err := encMode.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkText(b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// checkText walks the data items of a definite-length encoding and checks
+// that every text string is valid UTF-8. Byte strings (typed array
+// payloads) are skipped, so the cost is one step per data item.
+func checkText(b []byte) error {
+	for pending := 1; pending > 0; pending-- {
+		if len(b) == 0 {
+			return errors.New("encode: unexpected end of data")
+		}
+		major, ai := b[0]>>5, b[0]&31
+		var arg uint64
+		switch {
+		case ai < 24:
+			arg, b = uint64(ai), b[1:]
+		case ai <= 27:
+			n := 1 << (ai - 24)
+			if len(b) < 1+n {
+				return errors.New("encode: unexpected end of data")
+			}
+			for _, c := range b[1 : 1+n] {
+				arg = arg<<8 | uint64(c)
+			}
+			b = b[1+n:]
+		default:
+			return fmt.Errorf("encode: additional information %d", ai)
+		}
+		switch major {
+		case majBytes, majText:
+			if arg > uint64(len(b)) {
+				return errors.New("encode: unexpected end of data")
+			}
+			if major == majText && !utf8.Valid(b[:arg]) {
+				return fmt.Errorf("encode: text %q is not valid UTF-8", b[:arg])
+			}
+			b = b[arg:]
+		case majArray:
+			pending += int(arg)
+		case majMap:
+			pending += 2 * int(arg)
+		case majTag:
+			pending++
+		}
+	}
+	return nil
 }
 
 // ErrNonCanonical reports bytes that decode but are not the deterministic

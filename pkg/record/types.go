@@ -11,10 +11,10 @@ import (
 // System is what is simulated and how (DESIGN §3). Units are OpenMM's: nm,
 // ps, amu, kJ/mol, K.
 type System struct {
-	Kind    string `cbor:"kind"`
-	V       uint64 `cbor:"v"`
-	Name    string `cbor:"name"`
-	Engine  string `cbor:"engine"` // "langevin" (built in) or "exec"
+	Kind   string `cbor:"kind"`
+	V      uint64 `cbor:"v"`
+	Name   string `cbor:"name"`
+	Engine string `cbor:"engine"` // "langevin" (built in) or "exec"
 	// Particles: masses (amu), names, elements, bonds for export.
 	Particles  Particles    `cbor:"particles"`
 	Potential  []Term       `cbor:"potential,omitempty"`
@@ -335,7 +335,12 @@ type Shard struct {
 	Total int `cbor:"total"`
 }
 
-// Range returns the walker slots [lo, hi) of shard i of n over total walkers.
+// MaxShardCount bounds a shard's count and total (walkers), so that
+// ShardRange cannot overflow.
+const MaxShardCount = math.MaxInt32
+
+// ShardRange returns the walker slots [lo, hi) of shard i of n over total
+// walkers: lo = ⌊i·total/n⌋, hi = ⌊(i+1)·total/n⌋.
 func ShardRange(i, n, total int) (lo, hi int) {
 	return i * total / n, (i + 1) * total / n
 }
@@ -395,6 +400,11 @@ func (s *Snapshot) Validate() error {
 		if sh.Count < 1 || sh.Index < 0 || sh.Index >= sh.Count || sh.Total < 0 {
 			return fmt.Errorf("shard: %d/%d of %d is not a shard", sh.Index, sh.Count, sh.Total)
 		}
+		// ShardRange multiplies index by total: bounding both by 2^31−1
+		// keeps the product within 64 bits.
+		if sh.Count > MaxShardCount || sh.Total > MaxShardCount {
+			return fmt.Errorf("shard: %d/%d of %d: count and total are limited to %d", sh.Index, sh.Count, sh.Total, MaxShardCount)
+		}
 		lo, hi := ShardRange(sh.Index, sh.Count, sh.Total)
 		if len(s.Walkers) != hi-lo {
 			return fmt.Errorf("shard %d/%d: %d walkers, want %d", sh.Index, sh.Count, len(s.Walkers), hi-lo)
@@ -411,7 +421,7 @@ func (s *Snapshot) Validate() error {
 		}
 	}
 	for i, w := range s.Warps {
-		if !(w.Weight > 0) || w.Walker < 0 || w.Target < 0 {
+		if !(w.Weight > 0) || math.IsInf(w.Weight, 0) || w.Walker < 0 || w.Target < 0 {
 			return fmt.Errorf("warps[%d]: invalid record", i)
 		}
 	}

@@ -45,14 +45,14 @@ type CheckReport struct {
 
 // Check verifies every object (name, hash, encoding, record invariants,
 // kind) and every reference (it exists and is of the right kind), and
-// removes stale temp files. It never modifies an object.
+// removes stale temp files. It never modifies an object; with Quarantine
+// it moves corrupt ones to DIR/corrupt.
 func (s *Store) Check(opt CheckOptions) (*CheckReport, error) {
 	rep := &CheckReport{Objects: map[record.Kind]int{}}
 	type ref struct {
-		from record.Hash
-		kind record.Kind
-		to   record.Hash
-		what string
+		from     record.Hash
+		fromKind record.Kind
+		typedRef
 	}
 	var (
 		mu   sync.Mutex
@@ -74,92 +74,67 @@ func (s *Store) Check(opt CheckOptions) (*CheckReport, error) {
 			}
 			return nil, err
 		}
-		jobs := make(chan os.DirEntry)
-		var wg sync.WaitGroup
-		for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for e := range jobs {
-					p := filepath.Join(dir, e.Name())
-					h, err := record.ParseHash(e.Name())
-					if err != nil || h.String() != e.Name() {
-						add(Problem{p, "file name is not a lowercase 64-digit hash"})
-						continue
-					}
-					info, _ := e.Info()
-					data, err := s.GetKind(k, h)
-					var o record.Object
-					if err == nil {
-						o, err = record.Decode(data)
-						if err == nil && o.ObjectKind() != k {
-							err = fmt.Errorf("a %s record in the %s directory", o.ObjectKind(), k)
-						}
-					}
-					if err != nil {
-						var ce *CorruptError
-						if errors.As(err, &ce) {
-							err = ce.Err
-						}
-						add(Problem{p, err.Error()})
-						mu.Lock()
-						bad = append(bad, p)
-						mu.Unlock()
-						continue
-					}
-					var local []ref
-					r := func(kind record.Kind, to record.Hash, what string) {
-						local = append(local, ref{h, kind, to, what})
-					}
-					switch o := o.(type) {
-					case *record.System:
-						for i, in := range o.Initial {
-							r(record.KindState, in.State, fmt.Sprintf("initial[%d]", i))
-						}
-					case *record.Snapshot:
-						r(record.KindSystem, o.System, "system")
-						for i, ph := range o.Parents {
-							r(record.KindSnapshot, ph, fmt.Sprintf("parents[%d]", i))
-						}
-						seen := map[record.Hash]bool{}
-						for i, w := range o.Walkers {
-							if !seen[w.State] {
-								seen[w.State] = true
-								r(record.KindState, w.State, fmt.Sprintf("walkers[%d].state", i))
-							}
-							if w.Segment != nil {
-								r(record.KindSegment, *w.Segment, fmt.Sprintf("walkers[%d].segment", i))
-							}
-						}
-					}
-					mu.Lock()
-					rep.Objects[k]++
-					if info != nil {
-						rep.Bytes += info.Size()
-					}
-					rep.RawBytes += int64(len(data))
-					refs = append(refs, local...)
-					mu.Unlock()
-				}
-			}()
-		}
+		var files []os.DirEntry
 		for _, e := range ents {
 			if e.IsDir() {
 				add(Problem{filepath.Join(dir, e.Name()), "unexpected directory"})
 				continue
 			}
-			jobs <- e
+			files = append(files, e)
 		}
-		close(jobs)
-		wg.Wait()
+		parallelFor(len(files), runtime.GOMAXPROCS(0), func(i int) {
+			e := files[i]
+			p := filepath.Join(dir, e.Name())
+			h, err := record.ParseHash(e.Name())
+			if err != nil || h.String() != e.Name() {
+				add(Problem{p, "file name is not a lowercase 64-digit hash"})
+				return
+			}
+			info, _ := e.Info()
+			data, _, err := s.read(k, h)
+			var o record.Object
+			if err == nil {
+				o, err = verifyDecode(data, k, h)
+			}
+			if err != nil {
+				if ce := (*CorruptError)(nil); errors.As(err, &ce) {
+					err = ce.Err
+				}
+				add(Problem{p, err.Error()})
+				mu.Lock()
+				bad = append(bad, p)
+				mu.Unlock()
+				return
+			}
+			mu.Lock()
+			rep.Objects[k]++
+			if info != nil {
+				rep.Bytes += info.Size()
+			}
+			rep.RawBytes += int64(len(data))
+			for _, r := range typedRefs(o) {
+				refs = append(refs, ref{h, k, r})
+			}
+			mu.Unlock()
+		})
 	}
+	seen := map[ref]bool{}
 	for _, r := range refs {
-		if !s.Has(r.kind, r.to) {
-			add(Problem{s.Path(s.kindOf(r.from), r.from), fmt.Sprintf("%s: dangling reference to %s %s", r.what, r.kind, r.to.Short())})
+		if seen[r] {
+			continue
 		}
+		seen[r] = true
+		if r.kind != "" && s.Has(r.kind, r.to) || r.kind == "" && s.kindOf(r.to) != "unknown" {
+			continue
+		}
+		what := fmt.Sprintf("%s: dangling reference to %s %s", r.what(), r.kind, r.to.Short())
+		if other := s.kindOf(r.to); other != "unknown" {
+			what = fmt.Sprintf("%s: references %s %s, which is a %s", r.what(), r.kind, r.to.Short(), other)
+		}
+		add(Problem{s.Path(r.fromKind, r.from), what})
 	}
 	if opt.Quarantine && len(bad) > 0 {
-		qdir := filepath.Join(s.dir, "corrupt")
+		qdir := filepath.Join(s.dir, corruptDir)
 		if err := os.MkdirAll(qdir, 0o755); err != nil {
 			return nil, err
 		}
@@ -183,7 +158,10 @@ func (s *Store) Check(opt CheckOptions) (*CheckReport, error) {
 		}
 		rep.TempsKept++
 	}
-	sort.Slice(rep.Problems, func(i, j int) bool { return rep.Problems[i].Path < rep.Problems[j].Path })
+	sort.Slice(rep.Problems, func(i, j int) bool {
+		a, b := rep.Problems[i], rep.Problems[j]
+		return a.Path < b.Path || a.Path == b.Path && a.What < b.What
+	})
 	return rep, nil
 }
 
@@ -193,4 +171,61 @@ func (s *Store) kindOf(h record.Hash) record.Kind {
 		return "unknown"
 	}
 	return k
+}
+
+// typedRef is one reference of a record with the kind it must have ("" if
+// the record type is not known here) and the field that holds it.
+type typedRef struct {
+	kind  record.Kind
+	to    record.Hash
+	field string
+	index int // -1: not a list
+}
+
+func (r typedRef) what() string {
+	if r.index < 0 {
+		return r.field
+	}
+	if i := strings.IndexByte(r.field, '.'); i >= 0 {
+		return fmt.Sprintf("%s[%d]%s", r.field[:i], r.index, r.field[i:])
+	}
+	return fmt.Sprintf("%s[%d]", r.field, r.index)
+}
+
+// typedRefs lists the references of o with their kinds: a system's
+// initial states; a snapshot's system, parents, walker states (each once)
+// and segments.
+func typedRefs(o record.Object) []typedRef {
+	switch o := o.(type) {
+	case *record.System:
+		out := make([]typedRef, len(o.Initial))
+		for i, in := range o.Initial {
+			out[i] = typedRef{record.KindState, in.State, "initial.state", i}
+		}
+		return out
+	case *record.Snapshot:
+		out := make([]typedRef, 0, 1+len(o.Parents)+len(o.Walkers))
+		out = append(out, typedRef{record.KindSystem, o.System, "system", -1})
+		for i, p := range o.Parents {
+			out = append(out, typedRef{record.KindSnapshot, p, "parents", i})
+		}
+		seen := make(map[record.Hash]bool, len(o.Walkers))
+		for i, w := range o.Walkers {
+			if !seen[w.State] {
+				seen[w.State] = true
+				out = append(out, typedRef{record.KindState, w.State, "walkers.state", i})
+			}
+			if w.Segment != nil {
+				out = append(out, typedRef{record.KindSegment, *w.Segment, "walkers.segment", i})
+			}
+		}
+		return out
+	case *record.State, *record.Segment:
+		return nil
+	}
+	var out []typedRef
+	for i, r := range o.Refs() {
+		out = append(out, typedRef{"", r, "refs", i})
+	}
+	return out
 }

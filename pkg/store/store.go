@@ -7,6 +7,7 @@
 //	DIR/objects/<kind>/<hash>     one object: zstd frame of its canonical CBOR
 //	DIR/tmp/                      temp files of writers in progress
 //	DIR/memo/<key>                memo entries: derived caches, never objects
+//	DIR/corrupt/<kind>-<hash>     objects quarantined by Check
 //
 // An object's name is the lowercase hex SHA-256 of its uncompressed,
 // deterministic CBOR encoding, so `zstd -dc FILE | sha256sum` verifies any
@@ -37,6 +38,7 @@ const (
 	objectsDir    = "objects"
 	tmpDir        = "tmp"
 	memoDir       = "memo"
+	corruptDir    = "corrupt"
 )
 
 // MaxObjectSize bounds an object's decompressed size (1 GiB), so that a
@@ -54,54 +56,82 @@ var ErrNotFound = errors.New("not in the store")
 // ErrNoStore reports a directory that is not a store.
 var ErrNoStore = errors.New("no store")
 
-// Open opens an existing store; it never creates anything.
+// Open opens an existing store; it never creates anything. A missing
+// directory, a directory without the marker and a marker of an unknown
+// layout are refused with a message that says which.
 func Open(dir string) (*Store, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("store %s: %w: the directory does not exist (create one with we-init)", dir, ErrNoStore)
+		}
+		return nil, fmt.Errorf("store %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("store %s: %w: not a directory", dir, ErrNoStore)
+	}
 	b, err := os.ReadFile(filepath.Join(dir, markerName))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			if _, serr := os.Stat(dir); serr != nil {
-				return nil, fmt.Errorf("store %s: %w: the directory does not exist (create one with we-init)", dir, ErrNoStore)
-			}
 			return nil, fmt.Errorf("store %s: %w: the directory has no %s marker (not a wepipe store)", dir, ErrNoStore, markerName)
 		}
 		return nil, fmt.Errorf("store %s: %w", dir, err)
 	}
-	if !strings.HasPrefix(string(b), "wepipe store\n") {
-		return nil, fmt.Errorf("store %s: %w: unrecognised marker file", dir, ErrNoStore)
+	const head = "wepipe store\n"
+	if !strings.HasPrefix(string(b), head) {
+		return nil, fmt.Errorf("store %s: %w: unrecognised %s marker", dir, ErrNoStore, markerName)
 	}
 	if string(b) != markerContent {
-		return nil, fmt.Errorf("store %s: layout %q is not supported by this build (upgrade wepipe)", dir, strings.TrimSpace(strings.TrimPrefix(string(b), "wepipe store\n")))
+		layout := strings.TrimSpace(strings.TrimPrefix(string(b), head))
+		return nil, fmt.Errorf("store %s: %q is not supported by this build, which reads layout 1 (upgrade wepipe)", dir, layout)
 	}
 	return &Store{dir: dir}, nil
 }
 
-// Create opens the store at dir, creating it if it does not exist.
+// layoutNames are the entries a store directory may hold; Create accepts a
+// directory holding only these (a store whose creation was interrupted).
+var layoutNames = map[string]bool{markerName: true, objectsDir: true, tmpDir: true, memoDir: true, corruptDir: true}
+
+// Create opens the store at dir, creating it if it does not exist. It
+// refuses a directory that holds anything else, and never touches a store
+// of another layout.
 func Create(dir string) (*Store, error) {
 	if s, err := Open(dir); err == nil {
 		return s, nil
 	}
-	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
-		if _, err := os.Stat(filepath.Join(dir, markerName)); err != nil {
-			return nil, fmt.Errorf("store %s: the directory exists, is not empty and is not a wepipe store", dir)
-		}
+	if _, err := os.Stat(filepath.Join(dir, markerName)); err == nil {
+		// A marker that Open refused: report why, change nothing.
+		return Open(dir)
 	}
-	for _, d := range []string{dir, filepath.Join(dir, tmpDir), filepath.Join(dir, memoDir)} {
+	if ents, err := os.ReadDir(dir); err == nil {
+		for _, e := range ents {
+			if !layoutNames[e.Name()] {
+				return nil, fmt.Errorf("store %s: the directory exists, holds %q and is not a wepipe store", dir, e.Name())
+			}
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("create store %s: %w", dir, err)
+	}
+	objs := filepath.Join(dir, objectsDir)
+	for _, d := range []string{filepath.Join(dir, tmpDir), filepath.Join(dir, memoDir)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("create store: %w", err)
 		}
 	}
 	for _, k := range record.Kinds {
-		if err := os.MkdirAll(filepath.Join(dir, objectsDir, string(k)), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(objs, string(k)), 0o755); err != nil {
 			return nil, fmt.Errorf("create store: %w", err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, markerName)); err != nil {
-		if err := writeAtomic(filepath.Join(dir, tmpDir), filepath.Join(dir, markerName), []byte(markerContent), true); err != nil {
+	// The directories are made durable before the marker, so a store whose
+	// marker survives a crash has all of them.
+	for _, d := range []string{objs, dir} {
+		if err := syncDir(d); err != nil {
 			return nil, fmt.Errorf("create store: %w", err)
 		}
-		if err := syncDir(filepath.Join(dir, objectsDir)); err != nil {
-			return nil, err
-		}
+	}
+	if err := writeAtomic(filepath.Join(dir, tmpDir), filepath.Join(dir, markerName), []byte(markerContent), true); err != nil {
+		return nil, fmt.Errorf("create store: %w", err)
 	}
 	return Open(dir)
 }
@@ -185,7 +215,7 @@ func (s *Store) Resolve(prefix string) (record.Hash, record.Kind, error) {
 		for _, e := range ents {
 			if strings.HasPrefix(e.Name(), p) && len(e.Name()) == 64 {
 				h, err := record.ParseHash(e.Name())
-				if err == nil {
+				if err == nil && h.String() == e.Name() {
 					found = append(found, h)
 					kinds = append(kinds, k)
 				}

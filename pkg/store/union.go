@@ -1,10 +1,11 @@
 package store
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"sort"
-	"sync"
 
 	"github.com/wepipe/wepipe/pkg/record"
 )
@@ -22,8 +23,13 @@ type UnionReport struct {
 // missing, even if the copy is interrupted.
 var unionOrder = []record.Kind{record.KindState, record.KindSegment, record.KindSystem, record.KindSnapshot}
 
-// unionBatch is how many objects are made durable together.
-const unionBatch = 256
+// unionBatch and unionBytes bound how many objects (and compressed bytes)
+// are verified and made durable together, which bounds Union's memory
+// whatever the size of the stores.
+const (
+	unionBatch = 256
+	unionBytes = 64 << 20
+)
 
 // Union copies into s every object of src that s lacks (DESIGN §2: a
 // directory union). Every incoming object is re-hashed, decoded and
@@ -32,7 +38,6 @@ const unionBatch = 256
 // and skipped; s only ever gains whole, valid objects.
 func (s *Store) Union(src *Store) (*UnionReport, error) {
 	rep := &UnionReport{}
-	var mu sync.Mutex
 	for _, k := range unionOrder {
 		hs, err := src.List(k)
 		if err != nil {
@@ -46,102 +51,14 @@ func (s *Store) Union(src *Store) (*UnionReport, error) {
 				missing = append(missing, h)
 			}
 		}
-		// Verify in parallel, keeping the decoded object for ordering.
-		items := make([]Item, len(missing))
-		objs := make([]record.Object, len(missing))
-		ok := make([]bool, len(missing))
-		var wg sync.WaitGroup
-		next := make(chan int)
-		for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range next {
-					h := missing[i]
-					p := src.Path(k, h)
-					z, err := src.ReadFile(k, h)
-					var data []byte
-					if err == nil {
-						data, err = Decompress(z)
-					}
-					if err == nil && record.Sum(data) != h {
-						err = ErrHashMismatch
-					}
-					var o record.Object
-					if err == nil {
-						o, err = record.Decode(data)
-					}
-					if err == nil && o.ObjectKind() != k {
-						err = fmt.Errorf("a %s record in the %s directory", o.ObjectKind(), k)
-					}
-					if err != nil {
-						mu.Lock()
-						rep.Problems = append(rep.Problems, Problem{p, err.Error()})
-						mu.Unlock()
-						continue
-					}
-					items[i] = Item{Kind: k, Data: data, Hash: h, Z: z}
-					objs[i] = o
-					ok[i] = true
-				}
-			}()
-		}
-		for i := range missing {
-			next <- i
-		}
-		close(next)
-		wg.Wait()
-		order := make([]int, 0, len(missing))
-		for i := range missing {
-			if ok[i] {
-				order = append(order, i)
-			}
-		}
 		if k == record.KindSnapshot {
-			order = topoSnapshots(missing, objs, order)
+			missing = s.orderSnapshots(src, missing, rep)
 		}
-		var batch []Item
-		flush := func() error {
-			if len(batch) == 0 {
-				return nil
-			}
-			err := s.PutItems(batch)
-			batch = batch[:0]
-			return err
+		c := &unionCommit{s: s, rep: rep, inBatch: map[record.Hash]bool{}}
+		if err := c.copy(src, k, missing); err != nil {
+			return rep, err
 		}
-		inBatch := map[record.Hash]bool{}
-		for _, i := range order {
-			o := objs[i]
-			missingRef := ""
-			for _, r := range o.Refs() {
-				if inBatch[r] {
-					// A parent in this batch: make it durable first.
-					if err := flush(); err != nil {
-						return rep, err
-					}
-					clear(inBatch)
-				}
-				if _, err := s.Kind(r); err != nil {
-					missingRef = r.Short()
-					break
-				}
-			}
-			if missingRef != "" {
-				rep.Problems = append(rep.Problems, Problem{src.Path(k, missing[i]), "references " + missingRef + ", which neither store holds intact; not copied"})
-				continue
-			}
-			batch = append(batch, items[i])
-			inBatch[missing[i]] = true
-			rep.Copied++
-			rep.Bytes += int64(len(items[i].Z))
-			if len(batch) >= unionBatch {
-				if err := flush(); err != nil {
-					return rep, err
-				}
-				clear(inBatch)
-			}
-		}
-		if err := flush(); err != nil {
+		if err := c.flush(); err != nil {
 			return rep, err
 		}
 	}
@@ -149,29 +66,162 @@ func (s *Store) Union(src *Store) (*UnionReport, error) {
 	return rep, nil
 }
 
-// topoSnapshots orders snapshot indices so that parents come first.
-func topoSnapshots(hs []record.Hash, objs []record.Object, idx []int) []int {
-	pos := map[record.Hash]int{}
-	for _, i := range idx {
-		pos[hs[i]] = i
+// fetched is one object of the source, verified.
+type fetched struct {
+	it   Item
+	refs []typedRef
+	err  error
+}
+
+// fetch reads object h of kind k from src and verifies it as PutRaw does:
+// its content hashes to h and decodes as a valid record of kind k. It
+// keeps the compressed bytes, written as they are, and the references.
+func fetch(src *Store, k record.Kind, h record.Hash) fetched {
+	p := src.Path(k, h)
+	st, err := os.Stat(p)
+	if err != nil {
+		return fetched{err: err}
 	}
-	done := map[int]bool{}
-	var out []int
+	if st.Size() > MaxObjectSize {
+		return fetched{err: fmt.Errorf("file of %d bytes exceeds the object size limit", st.Size())}
+	}
+	z, err := os.ReadFile(p)
+	if err != nil {
+		return fetched{err: err}
+	}
+	data, err := Decompress(z)
+	if err != nil {
+		return fetched{err: err}
+	}
+	o, err := verifyDecode(data, k, h)
+	if err != nil {
+		return fetched{err: err}
+	}
+	return fetched{it: Item{Kind: k, Hash: h, Z: z}, refs: typedRefs(o)}
+}
+
+// orderSnapshots verifies the snapshots to copy and returns them with
+// parents before children; the ones that fail are reported and dropped.
+// Only their references are kept, so memory stays small; they are read
+// again when copied.
+func (s *Store) orderSnapshots(src *Store, hs []record.Hash, rep *UnionReport) []record.Hash {
+	parents := make([][]record.Hash, len(hs))
+	errs := make([]error, len(hs))
+	parallelFor(len(hs), runtime.GOMAXPROCS(0), func(i int) {
+		snap, err := LoadAs[*record.Snapshot](src, hs[i])
+		if err != nil {
+			var ce *CorruptError
+			if errors.As(err, &ce) {
+				err = ce.Err
+			}
+			errs[i] = err
+			return
+		}
+		parents[i] = snap.Parents
+	})
+	pos := map[record.Hash]int{}
+	for i, h := range hs {
+		if errs[i] != nil {
+			rep.Problems = append(rep.Problems, Problem{src.Path(record.KindSnapshot, h), errs[i].Error()})
+			continue
+		}
+		pos[h] = i
+	}
+	done := make([]bool, len(hs))
+	var out []record.Hash
 	var visit func(i int)
 	visit = func(i int) {
 		if done[i] {
 			return
 		}
 		done[i] = true
-		for _, p := range objs[i].(*record.Snapshot).Parents {
+		for _, p := range parents[i] {
 			if j, ok := pos[p]; ok {
 				visit(j)
 			}
 		}
-		out = append(out, i)
+		out = append(out, hs[i])
 	}
-	for _, i := range idx {
-		visit(i)
+	for i := range hs {
+		if errs[i] == nil {
+			visit(i)
+		}
 	}
 	return out
+}
+
+// unionCommit accumulates verified objects into batches written by
+// PutItems.
+type unionCommit struct {
+	s       *Store
+	rep     *UnionReport
+	batch   []Item
+	bytes   int64
+	inBatch map[record.Hash]bool
+}
+
+// copy verifies hs (in order) in windows of at most unionBatch objects and
+// unionBytes compressed bytes, several at once, and adds them in order.
+func (c *unionCommit) copy(src *Store, k record.Kind, hs []record.Hash) error {
+	for lo := 0; lo < len(hs); {
+		hi, size := lo, int64(0)
+		for hi < len(hs) && hi-lo < unionBatch && size < unionBytes {
+			if st, err := os.Stat(src.Path(k, hs[hi])); err == nil {
+				size += st.Size()
+			}
+			hi++
+		}
+		win := make([]fetched, hi-lo)
+		parallelFor(len(win), runtime.GOMAXPROCS(0), func(i int) { win[i] = fetch(src, k, hs[lo+i]) })
+		for i, f := range win {
+			if f.err != nil {
+				c.rep.Problems = append(c.rep.Problems, Problem{src.Path(k, hs[lo+i]), f.err.Error()})
+				continue
+			}
+			if err := c.add(src, f); err != nil {
+				return err
+			}
+		}
+		lo = hi
+	}
+	return nil
+}
+
+// add queues one verified object, after making durable the batch holding
+// anything it references, and only if everything it references is in s.
+func (c *unionCommit) add(src *Store, f fetched) error {
+	for _, r := range f.refs {
+		if c.inBatch[r.to] {
+			if err := c.flush(); err != nil {
+				return err
+			}
+		}
+		if r.kind != "" && c.s.Has(r.kind, r.to) || r.kind == "" && c.s.kindOf(r.to) != "unknown" {
+			continue
+		}
+		c.rep.Problems = append(c.rep.Problems, Problem{src.Path(f.it.Kind, f.it.Hash),
+			fmt.Sprintf("%s: references %s %s, which neither store holds intact; not copied", r.what(), r.kind, r.to.Short())})
+		return nil
+	}
+	c.batch = append(c.batch, f.it)
+	c.bytes += int64(len(f.it.Z))
+	c.inBatch[f.it.Hash] = true
+	if len(c.batch) >= unionBatch || c.bytes >= unionBytes {
+		return c.flush()
+	}
+	return nil
+}
+
+func (c *unionCommit) flush() error {
+	if len(c.batch) == 0 {
+		return nil
+	}
+	if err := c.s.PutItems(c.batch); err != nil {
+		return err
+	}
+	c.rep.Copied += len(c.batch)
+	c.rep.Bytes += c.bytes
+	c.batch, c.bytes = c.batch[:0], 0
+	clear(c.inBatch)
+	return nil
 }

@@ -2,6 +2,7 @@ package system
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/wepipe/wepipe/pkg/codec"
 	"github.com/wepipe/wepipe/pkg/engine"
@@ -34,12 +35,12 @@ func Compile(sys *record.System) (*Compiled, error) {
 	}
 	specs := make([]observable.Spec, len(sys.Obs))
 	for i, o := range sys.Obs {
-		specs[i] = observable.Spec{Name: o.Name, Type: o.Type, Atoms: o.Atoms, Atoms2: o.Atoms2, Axis: o.Axis}
+		specs[i] = observable.Spec{Name: o.Name, Type: o.Type, Atoms: o.Atoms, Atoms2: o.Atoms2, Axis: o.Axis, Masses: sys.Particles.Masses.Data}
 		if o.Ref != nil {
 			specs[i].Ref = o.Ref.Data
 		}
 	}
-	obs, err := observable.Compile(specs, n, box, sys.Particles.Masses.Data)
+	obs, err := observable.Compile(specs, n, box)
 	if err != nil {
 		return nil, fmt.Errorf("observables: %w", err)
 	}
@@ -60,14 +61,18 @@ func Compile(sys *record.System) (*Compiled, error) {
 // its energies and observables.
 func (c *Compiled) NewState(pos, vel []float64, time float64, step uint64) (*record.State, error) {
 	es := engine.State{Positions: pos, Velocities: vel, Box: c.Engine.Box, Time: time, Step: step}
+	es.Obs = make([]float64, len(c.Record.Obs))
+	c.Engine.Observables.Eval(pos, es.Obs)
+	es.Kinetic = engine.Kinetic(c.Engine.Masses, vel)
 	if c.Record.Engine == "langevin" {
-		if err := engine.Evaluate(c.Engine, &es); err != nil {
+		pot, err := c.Engine.NewPotential()
+		if err != nil {
 			return nil, err
 		}
-	} else {
-		es.Obs = make([]float64, len(c.Record.Obs))
-		c.Engine.Observables.Eval(pos, es.Obs)
-		es.Kinetic = engine.KineticEnergy(c.Engine.Masses, vel)
+		es.Potential = pot.Compute(pos, make([]float64, len(pos)))
+		if math.IsNaN(es.Potential) || math.IsInf(es.Potential, 0) {
+			return nil, fmt.Errorf("potential energy is %v at the initial positions (overlapping atoms?)", es.Potential)
+		}
 	}
 	return c.StateRecord(es), nil
 }

@@ -1,0 +1,30 @@
+// we-merge reconciles stores and combines snapshots.
+//
+// Usage:
+//
+//	we-merge --from SRC_STORE... [--store DIR]
+//	we-merge [--store DIR] HASH...             (shards of one step, or ensembles)
+//	we-merge [--weights W1,W2,…] HASH...       (pool ensembles with these shares)
+//
+// --from: a directory union. Every object of SRC_STORE that --store lacks is
+// copied, after it is re-hashed, decompressed, decoded and validated; the
+// copy is atomic and referenced objects land before the objects that
+// reference them. Merging again copies nothing. A corrupt or misnamed object
+// in a source is reported by name and not copied, and we-merge exits 1: the
+// destination holds only whole, valid objects. The destination is created
+// if missing. A summary (objects copied, already present, bytes) goes to
+// stderr.
+//
+// HASH...: when the snapshots are the partial snapshots of one sharded step
+// (we-step --shard I/N), they are assembled into exactly the snapshot an
+// unsharded we-step gives (the same hash); an incomplete, overlapping or
+// mixed set of shards is refused with a message saying what is missing.
+// When they are complete ensembles of one system (replicas with other seeds
+// or other initial states), they are pooled into one ensemble whose weights
+// are scaled by equal shares, or by --weights; the shares are recorded in
+// the snapshot. The new snapshot's hash is printed.
+//
+// Hashes come from the arguments, else from stdin (when no --from is given).
+//
+// Exit status: 0 success, 1 failure, 2 usage error.
+package main

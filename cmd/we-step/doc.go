@@ -1,0 +1,47 @@
+// we-step propagates every walker of a snapshot with the system's engine
+// and prints the hash of the resulting snapshot.
+//
+// Usage:
+//
+//	we-step --steps N [--workers K] [--frames K] [--seed N] [--shard I/N] [--store DIR] [HASH]
+//
+// The new snapshot has the same cycle index, system and weights; walker i
+// continues walker i of the input (its parent) from its new state. The
+// observables of every walker are computed after the last step and stored
+// in its state and in the snapshot. The snapshot carries the resampler's
+// state on to the next we-resample.
+//
+// Determinism: walker i draws its random numbers from a stream seeded by
+// SHA-256("we-step", input hash, i, --seed), so the output hash is the same
+// for any --workers, any sharding and on every rerun. Each walker's result
+// is stored as soon as it is done: a step that is interrupted or killed and
+// run again computes only the walkers that are missing and prints the hash
+// an uninterrupted step gives; a step that already finished prints its hash
+// at once.
+//
+// Flags:
+//
+//	--steps N      dynamics steps per walker (required, > 0)
+//	--workers K    walkers propagated in parallel (default: number of CPUs)
+//	--frames K     keep K evenly spaced frames per walker (positions and
+//	               observables) as segment objects, for trajectory export
+//	--seed N       replica seed (default 0)
+//	--shard I/N    propagate only walkers [I·W/N, (I+1)·W/N) of W and write a
+//	               partial snapshot; we-merge assembles the N partial
+//	               snapshots into the one an unsharded step writes
+//	--store DIR    the store (default $WE_STORE, else ./we.store)
+//
+// HASH (a full hash or a unique prefix of at least 8 hex digits) is read
+// from stdin when not given. Progress (walkers done, steps per second, time
+// left) is shown on stderr when it is a terminal.
+//
+// Errors: coordinates that become NaN or explode (a time step too large)
+// stop the step with a message naming the walker and the step; nothing of
+// that walker is recorded, the walkers already finished stay stored.
+//
+// Engines: the system record names its engine; "langevin" is built in: the
+// BAOAB Langevin integrator (Leimkuhler & Matthews 2013) with the system's
+// potential, temperature, friction and time step.
+//
+// Exit status: 0 success, 1 failure, 2 usage error.
+package main

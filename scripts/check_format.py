@@ -1,0 +1,718 @@
+#!/usr/bin/python3
+"""Check wepipe's FORMAT.md from a second implementation.
+
+Usage:
+    python3 scripts/check_format.py --vectors pkg/record/testdata/vectors.json [--store DIR]
+
+--vectors FILE  every valid vector must decode (cbor2), re-encode to the same
+                bytes with this script's own deterministic encoder (FORMAT.md
+                "Deterministic CBOR"), hash to its sha256 and satisfy the
+                record schema and invariants; every invalid vector must be
+                refused.
+--store DIR     every object file under DIR/objects/<kind>/<hash> must be one
+                zstd frame whose content hashes to the file name and is a
+                valid record of that kind; every reference must exist with the
+                right kind; the tool semantics of FORMAT.md (cycles, parent
+                indices, decisions, warps) must hold between snapshots.
+
+Needs only Debian's python3-cbor2 (5.4 or newer) and python3-zstandard.
+cbor2 is used for decoding only: its canonical=True encoder sorts map keys
+length-first (RFC 7049) rather than bytewise (RFC 8949 §4.2.1; the same for
+text keys, not for mixed key types) and its C extension writes 65504.0 as a
+binary32, so this script carries its own encoder. The divergence between
+cbor2's canonical output and the vectors is reported as a note, never as a
+failure.
+
+Exit status: 0 when every check passes, 1 otherwise, 2 on usage errors.
+"""
+
+import argparse
+import hashlib
+import io
+import json
+import math
+import os
+import struct
+import sys
+
+try:
+    import cbor2
+except ImportError:  # pragma: no cover
+    sys.exit("check_format: python3-cbor2 is required (apt-get install python3-cbor2)")
+
+VERSION = 1
+KINDS = ("system", "snapshot", "state", "segment")
+MARKER = b"wepipe store\nlayout 1\n"
+MAX_OBJECT_SIZE = 1 << 30
+MAX_NESTED_LEVELS = 24
+MAX_ARRAY_ELEMENTS = 1 << 26
+MAX_MAP_PAIRS = 1 << 20
+MAX_SHARD_COUNT = (1 << 31) - 1
+WEIGHT_TOLERANCE = 1e-8
+TAG_FLOAT64_LE = 86
+INT64 = (-(1 << 63), (1 << 63) - 1)
+UINT64 = (0, (1 << 64) - 1)
+
+
+class Invalid(Exception):
+    """A rule of FORMAT.md is broken; the message names the field."""
+
+
+# --- deterministic encoding (FORMAT.md "Deterministic CBOR") ---------------
+
+
+def _head(major, arg):
+    m = major << 5
+    if arg < 24:
+        return bytes([m | arg])
+    if arg <= 0xFF:
+        return bytes([m | 24, arg])
+    if arg <= 0xFFFF:
+        return bytes([m | 25]) + struct.pack(">H", arg)
+    if arg <= 0xFFFFFFFF:
+        return bytes([m | 26]) + struct.pack(">I", arg)
+    return bytes([m | 27]) + struct.pack(">Q", arg)
+
+
+def _float(x):
+    """The shortest of binary16, binary32, binary64 that holds x exactly."""
+    if math.isnan(x):
+        return b"\xf9\x7e\x00"
+    if math.isinf(x):
+        return b"\xf9\x7c\x00" if x > 0 else b"\xf9\xfc\x00"
+    for fmt, ib in ((">e", 0xF9), (">f", 0xFA)):
+        try:
+            packed = struct.pack(fmt, x)
+        except (OverflowError, struct.error):
+            continue
+        if struct.unpack(fmt, packed)[0] == x:
+            return bytes([ib]) + packed
+    return b"\xfb" + struct.pack(">d", x)
+
+
+def encode(v, depth=0):
+    """Deterministic CBOR of a value as cbor2 decodes it."""
+    if depth > MAX_NESTED_LEVELS:
+        raise Invalid("nested deeper than %d levels" % MAX_NESTED_LEVELS)
+    if v is False:
+        return b"\xf4"
+    if v is True:
+        return b"\xf5"
+    if v is None:
+        return b"\xf6"
+    if isinstance(v, int):
+        if v >= 0:
+            if v > UINT64[1]:
+                raise Invalid("integer %d needs a bignum" % v)
+            return _head(0, v)
+        if -1 - v > UINT64[1]:
+            raise Invalid("integer %d needs a bignum" % v)
+        return _head(1, -1 - v)
+    if isinstance(v, float):
+        return _float(v)
+    if isinstance(v, (bytes, bytearray)):
+        return _head(2, len(v)) + bytes(v)
+    if isinstance(v, str):
+        b = v.encode("utf-8")
+        return _head(3, len(b)) + b
+    if isinstance(v, (list, tuple)):
+        return _head(4, len(v)) + b"".join(encode(x, depth + 1) for x in v)
+    if isinstance(v, dict):
+        pairs = sorted((encode(k, depth + 1), encode(x, depth + 1)) for k, x in v.items())
+        for a, b in zip(pairs, pairs[1:]):
+            if a[0] == b[0]:
+                raise Invalid("duplicate map key")
+        return _head(5, len(v)) + b"".join(k + x for k, x in pairs)
+    if isinstance(v, cbor2.CBORTag):
+        return _head(6, v.tag) + encode(v.value, depth + 1)
+    raise Invalid("%s is not a value of the format" % type(v).__name__)
+
+
+def _keep_tag(decoder, tag):
+    return tag
+
+
+def decode(data):
+    """Decode one data item strictly: it must be the deterministic encoding."""
+    try:
+        v = cbor2.loads(data, tag_hook=_keep_tag)
+    except Exception as e:  # cbor2 raises several error types across versions
+        raise Invalid("not CBOR: %s" % e)
+    again = encode(v)
+    if again != data:
+        raise Invalid("not the deterministic encoding of its value (%d bytes, re-encoded %d bytes, first difference at byte %d)"
+                      % (len(data), len(again), next((i for i, (a, b) in enumerate(zip(data, again)) if a != b), min(len(data), len(again)))))
+    return v
+
+
+def cbor2_divergence(data, value):
+    """Whether cbor2's own canonical encoder writes other bytes (a note)."""
+    try:
+        return cbor2.dumps(value, canonical=True) != data
+    except Exception:
+        return True
+
+
+# --- schema (FORMAT.md "Records") -------------------------------------------
+#
+# A field spec is (type, required). Optional fields are omitted when empty
+# or zero; "pointer" optional fields (struct, hash, array) may be present
+# with any value. Types: "uint", "int", "uint8", "float", "text", "hash",
+# "bytes", "array", ("list", T), ("map", T), or a nested schema dict.
+
+TERM = {"type": ("text", True), "params": (("map", "float"), False), "atoms": (("list", "int"), False)}
+OBSERVABLE = {
+    "name": ("text", True), "type": ("text", True),
+    "atoms": (("list", "int"), False), "atoms2": (("list", "int"), False),
+    "axis": ("int", False), "ref": ("array", "pointer"),
+}
+SCHEMAS = {
+    "system": {
+        "kind": ("text", True), "v": ("uint", True),
+        "name": ("text", True), "engine": ("text", True),
+        "particles": ({
+            "masses": ("array", True), "names": (("list", "text"), True),
+            "elements": (("list", "text"), False), "bonds": (("list", "int"), False),
+        }, True),
+        "potential": (("list", TERM), False),
+        "integrator": ({"name": ("text", True), "temperature": ("float", True),
+                        "friction": ("float", True), "timestep": ("float", True)}, True),
+        "box": (("list", "float"), False),
+        "observables": (("list", OBSERVABLE), True),
+        "initial": (("list", {"state": ("hash", True), "weight": ("float", True)}), True),
+        "params": (("map", "float"), False),
+        "exec": ({"command": (("list", "text"), True), "timeout": ("float", False)}, "pointer"),
+    },
+    "state": {
+        "kind": ("text", True), "v": ("uint", True),
+        "positions": ("array", True), "velocities": ("array", True),
+        "box": (("list", "float"), False),
+        "time": ("float", True), "step": ("uint", True),
+        "epot": ("float", True), "ekin": ("float", True),
+        "obs": (("map", "float"), False),
+    },
+    "snapshot": {
+        "kind": ("text", True), "v": ("uint", True),
+        "cycle": ("uint", True), "system": ("hash", True),
+        "walkers": (("list", {
+            "state": ("hash", True), "weight": ("float", True), "parent": ("int", True),
+            "obs": (("map", "float"), False), "region": (("list", "int"), False),
+            "segment": ("hash", "pointer"),
+        }), True),
+        "parents": (("list", "hash"), False),
+        "op": ({"tool": ("text", True), "version": ("text", True), "params": (("map", "text"), False)}, True),
+        "decisions": (("list", {"decision": ("uint8", True), "targets": (("list", "int"), True)}), False),
+        "warps": (("list", {"cycle": ("uint", True), "walker": ("int", True), "weight": ("float", True),
+                            "target": ("int", True), "cond": ("text", True)}), False),
+        "summary": (("map", "float"), False),
+        "resampler": ({"name": ("text", True), "state": ("bytes", False)}, "pointer"),
+        "shard": ({"index": ("int", True), "count": ("int", True), "total": ("int", True)}, "pointer"),
+    },
+    "segment": {
+        "kind": ("text", True), "v": ("uint", True),
+        "positions": ("array", True), "steps": (("list", "uint"), True),
+        "times": (("list", "float"), True), "obs": (("map", ("list", "float")), False),
+    },
+}
+
+
+def _is_int(x):
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _empty(x):
+    return x == 0 or x == "" or x == b"" or (isinstance(x, (list, tuple, dict)) and len(x) == 0)
+
+
+def typed_array(v, path):
+    """Check a typed array and return (shape, values)."""
+    if not isinstance(v, dict) or set(v) != {"data", "shape"}:
+        raise Invalid("%s: a typed array is a map of exactly data and shape" % path)
+    tag, shape = v["data"], v["shape"]
+    if not isinstance(tag, cbor2.CBORTag) or tag.tag != TAG_FLOAT64_LE:
+        raise Invalid("%s.data: not tag 86 (float64 little endian)" % path)
+    raw = tag.value
+    if not isinstance(raw, (bytes, bytearray)) or len(raw) % 8:
+        raise Invalid("%s.data: not a byte string of 8-byte floats" % path)
+    if not isinstance(shape, (list, tuple)) or not 1 <= len(shape) <= 8:
+        raise Invalid("%s.shape: not an array of 1 to 8 dimensions" % path)
+    n = 1
+    for d in shape:
+        if not _is_int(d) or not 0 <= d <= 0x7FFFFFFF:
+            raise Invalid("%s.shape: %r is not a dimension" % (path, d))
+        n *= d
+    if n > 0x7FFFFFFF:
+        raise Invalid("%s.shape %s is too large" % (path, list(shape)))
+    if n * 8 != len(raw):
+        raise Invalid("%s: shape %s holds %d values, data has %d" % (path, list(shape), n, len(raw) // 8))
+    return list(shape), list(struct.unpack("<%dd" % n, raw))
+
+
+def check_type(t, v, path):
+    if isinstance(t, dict):
+        check_struct(t, v, path)
+    elif isinstance(t, tuple) and t[0] == "list":
+        if not isinstance(v, (list, tuple)):
+            raise Invalid("%s: not an array" % path)
+        if len(v) > MAX_ARRAY_ELEMENTS:
+            raise Invalid("%s: more than %d elements" % (path, MAX_ARRAY_ELEMENTS))
+        for i, x in enumerate(v):
+            check_type(t[1], x, "%s[%d]" % (path, i))
+    elif isinstance(t, tuple) and t[0] == "map":
+        if not isinstance(v, dict):
+            raise Invalid("%s: not a map" % path)
+        if len(v) > MAX_MAP_PAIRS:
+            raise Invalid("%s: more than %d pairs" % (path, MAX_MAP_PAIRS))
+        for k, x in v.items():
+            if not isinstance(k, str):
+                raise Invalid("%s: key %r is not text" % (path, k))
+            check_type(t[1], x, "%s.%s" % (path, k))
+    elif t == "uint":
+        if not _is_int(v) or not UINT64[0] <= v <= UINT64[1]:
+            raise Invalid("%s: %r is not an unsigned integer" % (path, v))
+    elif t == "uint8":
+        if not _is_int(v) or not 0 <= v <= 255:
+            raise Invalid("%s: %r is not an integer 0..255" % (path, v))
+    elif t == "int":
+        if not _is_int(v) or not INT64[0] <= v <= INT64[1]:
+            raise Invalid("%s: %r is not a 64-bit integer" % (path, v))
+    elif t == "float":
+        if not isinstance(v, float):
+            raise Invalid("%s: %r is not a float" % (path, v))
+    elif t == "text":
+        if not isinstance(v, str):
+            raise Invalid("%s: %r is not text" % (path, v))
+    elif t == "bytes":
+        if not isinstance(v, (bytes, bytearray)):
+            raise Invalid("%s: not a byte string" % path)
+    elif t == "hash":
+        if not isinstance(v, (bytes, bytearray)) or len(v) != 32:
+            raise Invalid("%s: not a 32-byte hash" % path)
+    elif t == "array":
+        typed_array(v, path)
+    else:  # pragma: no cover
+        raise AssertionError(t)
+
+
+def check_struct(schema, v, path):
+    if not isinstance(v, dict):
+        raise Invalid("%s: not a map" % path)
+    for k in v:
+        if not isinstance(k, str):
+            raise Invalid("%s: key %r is not text" % (path, k))
+        if k not in schema:
+            raise Invalid("%s: unknown field %r" % (path or "record", k))
+    for k, (t, req) in schema.items():
+        p = "%s.%s" % (path, k) if path else k
+        if k not in v:
+            if req is True:
+                raise Invalid("%s: required field missing" % p)
+            continue
+        if req is False and _empty(v[k]):
+            raise Invalid("%s: an optional field holding an empty or zero value must be omitted" % p)
+        check_type(t, v[k], p)
+
+
+# --- invariants (FORMAT.md "Invariants") ------------------------------------
+
+
+def finite(x):
+    return not (math.isnan(x) or math.isinf(x))
+
+
+def positive(x):
+    return x > 0 and not math.isinf(x)
+
+
+def validate_system(r):
+    masses_shape, masses = typed_array(r["particles"]["masses"], "particles.masses")
+    if len(masses_shape) != 1:
+        raise Invalid("particles.masses: want shape [n]")
+    n = len(masses)
+    if n == 0:
+        raise Invalid("particles: none")
+    if r["name"] == "" or r["engine"] == "":
+        raise Invalid("name and engine must not be empty")
+    for i, m in enumerate(masses):
+        if not positive(m):
+            raise Invalid("particles.masses[%d]: %r is not a positive mass" % (i, m))
+    p = r["particles"]
+    if len(p["names"]) != n:
+        raise Invalid("particles.names: %d names for %d particles" % (len(p["names"]), n))
+    if "elements" in p and len(p["elements"]) != n:
+        raise Invalid("particles.elements: %d elements for %d particles" % (len(p["elements"]), n))
+    bonds = p.get("bonds", [])
+    if len(bonds) % 2:
+        raise Invalid("particles.bonds: odd number of indices")
+    if any(not 0 <= a < n for a in bonds):
+        raise Invalid("particles.bonds: atom out of range")
+    for i, t in enumerate(r.get("potential", [])):
+        if t["type"] == "":
+            raise Invalid("potential[%d].type: empty" % i)
+        if any(not 0 <= a < n for a in t.get("atoms", [])):
+            raise Invalid("potential[%d].atoms: atom out of range" % i)
+        if any(math.isnan(x) for x in t.get("params", {}).values()):
+            raise Invalid("potential[%d].params: NaN" % i)
+    g = r["integrator"]
+    if not finite(g["temperature"]) or g["temperature"] < 0:
+        raise Invalid("integrator.temperature: %r" % g["temperature"])
+    if not finite(g["friction"]) or g["friction"] < 0:
+        raise Invalid("integrator.friction: %r" % g["friction"])
+    if not finite(g["timestep"]) or g["timestep"] <= 0:
+        raise Invalid("integrator.timestep: %r" % g["timestep"])
+    if "box" in r and (len(r["box"]) != 3 or not all(positive(x) for x in r["box"])):
+        raise Invalid("box: want 3 positive edges")
+    seen = set()
+    for i, o in enumerate(r["observables"]):
+        if o["name"] == "" or o["name"] in seen:
+            raise Invalid("observables[%d].name: %r is empty or repeated" % (i, o["name"]))
+        seen.add(o["name"])
+        if any(not 0 <= a < n for a in o.get("atoms", []) + o.get("atoms2", [])):
+            raise Invalid("observables[%d]: atom out of range" % i)
+    if not r["initial"]:
+        raise Invalid("initial: no initial states")
+    for i, s in enumerate(r["initial"]):
+        if not positive(s["weight"]):
+            raise Invalid("initial[%d].weight: %r is not positive" % (i, s["weight"]))
+    if r["engine"] == "exec" and ("exec" not in r or not r["exec"]["command"]):
+        raise Invalid("exec.command: the exec engine needs a command")
+
+
+def validate_state(r):
+    shapes = {}
+    for name in ("positions", "velocities"):
+        shape, xs = typed_array(r[name], name)
+        if len(shape) != 2 or shape[1] != 3:
+            raise Invalid("%s: shape %s, want [n, 3]" % (name, shape))
+        if not all(finite(x) for x in xs):
+            raise Invalid("%s: non-finite value" % name)
+        shapes[name] = shape
+    if shapes["positions"][0] != shapes["velocities"][0]:
+        raise Invalid("velocities: atom count differs from positions")
+    if "box" in r and len(r["box"]) != 3:
+        raise Invalid("box: want 3 edges")
+    if not all(finite(r[k]) for k in ("time", "epot", "ekin")):
+        raise Invalid("time or energies: non-finite")
+    if not all(finite(x) for x in r.get("obs", {}).values()):
+        raise Invalid("obs: non-finite value")
+
+
+def shard_range(i, n, total):
+    return i * total // n, (i + 1) * total // n
+
+
+def validate_snapshot(r):
+    if r["op"]["tool"] == "":
+        raise Invalid("op.tool: empty")
+    walkers, shard = r["walkers"], r.get("shard")
+    if not walkers and shard is None:
+        raise Invalid("walkers: none")
+    total = 0.0
+    for i, w in enumerate(walkers):
+        if not positive(w["weight"]):
+            raise Invalid("walkers[%d].weight: %r is not positive" % (i, w["weight"]))
+        if w["parent"] < -1:
+            raise Invalid("walkers[%d].parent: %d" % (i, w["parent"]))
+        if w["parent"] >= 0 and not r.get("parents"):
+            raise Invalid("walkers[%d].parent: %d but the snapshot has no parents" % (i, w["parent"]))
+        if not all(finite(x) for x in w.get("obs", {}).values()):
+            raise Invalid("walkers[%d].obs: non-finite value" % i)
+        total += w["weight"]  # in walker order, as the Go reader sums
+    if shard is None and abs(total - 1) > WEIGHT_TOLERANCE:
+        raise Invalid("walkers: weights sum to %.17g, want 1 (±%g)" % (total, WEIGHT_TOLERANCE))
+    if shard is not None:
+        i, n, t = shard["index"], shard["count"], shard["total"]
+        if n < 1 or i < 0 or i >= n or t < 0 or n > MAX_SHARD_COUNT or t > MAX_SHARD_COUNT:
+            raise Invalid("shard: %d/%d of %d is not a shard" % (i, n, t))
+        lo, hi = shard_range(i, n, t)
+        if len(walkers) != hi - lo:
+            raise Invalid("shard %d/%d: %d walkers, want %d" % (i, n, len(walkers), hi - lo))
+    for i, d in enumerate(r.get("decisions", [])):
+        if not 1 <= d["decision"] <= 4:
+            raise Invalid("decisions[%d]: unknown decision %d" % (i, d["decision"]))
+        if any(not 0 <= t < len(walkers) for t in d["targets"]):
+            raise Invalid("decisions[%d]: target slot out of range" % i)
+    for i, w in enumerate(r.get("warps", [])):
+        if not positive(w["weight"]) or w["walker"] < 0 or w["target"] < 0:
+            raise Invalid("warps[%d]: invalid record" % i)
+
+
+def validate_segment(r):
+    shape, _ = typed_array(r["positions"], "positions")
+    if len(shape) != 3 or shape[2] != 3:
+        raise Invalid("positions: shape %s, want [frames, n, 3]" % shape)
+    k = shape[0]
+    if len(r["steps"]) != k or len(r["times"]) != k:
+        raise Invalid("steps, times: %d and %d entries for %d frames" % (len(r["steps"]), len(r["times"]), k))
+    for name, xs in r.get("obs", {}).items():
+        if len(xs) != k:
+            raise Invalid("obs.%s: %d values for %d frames" % (name, len(xs), k))
+
+
+VALIDATE = {"system": validate_system, "state": validate_state,
+            "snapshot": validate_snapshot, "segment": validate_segment}
+
+
+def check_record(v):
+    """Check a decoded value as a record; return its kind."""
+    if not isinstance(v, dict):
+        raise Invalid("a record is a map")
+    kind, ver = v.get("kind"), v.get("v")
+    if kind not in KINDS:
+        raise Invalid("unknown object kind %r" % (kind,))
+    if not _is_int(ver) or ver < 1:
+        raise Invalid("%s record: version %r is not a format version" % (kind, ver))
+    if ver > VERSION:
+        raise Invalid("%s record version %d: this checker reads versions 1 to %d" % (kind, ver, VERSION))
+    check_struct(SCHEMAS[kind], v, "")
+    VALIDATE[kind](v)
+    return kind
+
+
+def refs(kind, r):
+    """(kind, hash, field) of every reference of a record."""
+    out = []
+    if kind == "system":
+        out += [("state", s["state"], "initial[%d]" % i) for i, s in enumerate(r["initial"])]
+    elif kind == "snapshot":
+        out.append(("system", r["system"], "system"))
+        out += [("snapshot", p, "parents[%d]" % i) for i, p in enumerate(r.get("parents", []))]
+        for i, w in enumerate(r["walkers"]):
+            out.append(("state", w["state"], "walkers[%d].state" % i))
+            if "segment" in w:
+                out.append(("segment", w["segment"], "walkers[%d].segment" % i))
+    return out
+
+
+# --- vectors ----------------------------------------------------------------
+
+
+class Report:
+    def __init__(self):
+        self.failures = []
+        self.notes = []
+
+    def fail(self, where, what):
+        self.failures.append("%s: %s" % (where, what))
+
+    def note(self, what):
+        self.notes.append(what)
+
+
+def check_vectors(path, rep):
+    with open(path, encoding="utf-8") as f:
+        vs = json.load(f)
+    if vs.get("format_version") != VERSION:
+        rep.fail(path, "format_version %r, this checker implements %d" % (vs.get("format_version"), VERSION))
+    valid = invalid = 0
+    diverge = []
+    for x in vs["valid"]:
+        where = "vector %s" % x["name"]
+        data = bytes.fromhex(x["hex"])
+        if hashlib.sha256(data).hexdigest() != x["sha256"]:
+            rep.fail(where, "sha256 %s, file says %s" % (hashlib.sha256(data).hexdigest(), x["sha256"]))
+            continue
+        try:
+            v = decode(data)
+            if x["kind"] == "array":
+                typed_array(v, "array")
+            elif check_record(v) != x["kind"]:
+                raise Invalid("kind %r, file says %r" % (v.get("kind"), x["kind"]))
+        except Invalid as e:
+            rep.fail(where, str(e))
+            continue
+        if cbor2_divergence(data, v):
+            diverge.append(x["name"])
+        valid += 1
+    for x in vs["invalid"]:
+        data = bytes.fromhex(x["hex"])
+        try:
+            v = decode(data)
+            check_record(v)
+        except Invalid:
+            invalid += 1
+            continue
+        rep.fail("invalid vector %s" % x["name"], "accepted, but FORMAT.md says: %s" % x["reason"])
+    if diverge:
+        rep.note("cbor2 %s canonical=True encodes %d valid vector(s) differently from FORMAT.md: %s"
+                 % (getattr(cbor2, "__version__", "?"), len(diverge), ", ".join(diverge)))
+    print("vectors: %d of %d valid vectors check, %d of %d invalid vectors refused"
+          % (valid, len(vs["valid"]), invalid, len(vs["invalid"])))
+
+
+# --- store ------------------------------------------------------------------
+
+
+def decompress(z):
+    """The content of a store file: exactly one zstd frame, at most 1 GiB."""
+    import zstandard
+
+    dctx = zstandard.ZstdDecompressor()
+    try:
+        size = zstandard.frame_content_size(z)
+    except zstandard.ZstdError as e:
+        raise Invalid("not a zstd frame: %s" % e)
+    if size > MAX_OBJECT_SIZE:
+        raise Invalid("decompressed size %d exceeds the limit of %d bytes" % (size, MAX_OBJECT_SIZE))
+    if size < 0:
+        # No declared size: read at most the limit before decoding for real.
+        reader = dctx.stream_reader(io.BytesIO(z))
+        got = 0
+        while True:
+            chunk = reader.read(1 << 20)
+            if not chunk:
+                break
+            got += len(chunk)
+            if got > MAX_OBJECT_SIZE:
+                raise Invalid("decompressed size exceeds the limit of %d bytes" % MAX_OBJECT_SIZE)
+    obj = dctx.decompressobj()
+    try:
+        out = obj.decompress(z)
+    except zstandard.ZstdError as e:
+        raise Invalid("zstd: %s" % e)
+    if not obj.eof:
+        raise Invalid("zstd: truncated frame")
+    if obj.unused_data:
+        raise Invalid("zstd: %d bytes after the frame" % len(obj.unused_data))
+    if size >= 0 and len(out) != size:
+        raise Invalid("zstd: frame declares %d bytes, holds %d" % (size, len(out)))
+    return out, size >= 0
+
+
+def check_store(root, rep):
+    try:
+        with open(os.path.join(root, "wepipe-store"), "rb") as f:
+            marker = f.read()
+    except OSError as e:
+        rep.fail(root, "not a store: %s" % e)
+        return
+    if marker != MARKER:
+        rep.fail(os.path.join(root, "wepipe-store"), "marker %r, want %r" % (marker, MARKER))
+        return
+    objects = {}  # hash hex -> (kind, record)
+    counts = {k: 0 for k in KINDS}
+    nbytes = raw = no_size = 0
+    for kind in KINDS:
+        d = os.path.join(root, "objects", kind)
+        if not os.path.isdir(d):
+            rep.fail(d, "missing directory")
+            continue
+        for name in sorted(os.listdir(d)):
+            p = os.path.join(d, name)
+            if len(name) != 64 or name.strip("0123456789abcdef") != "":
+                rep.fail(p, "file name is not a lowercase 64-digit hash")
+                continue
+            try:
+                with open(p, "rb") as f:
+                    z = f.read(MAX_OBJECT_SIZE + 1)
+                if len(z) > MAX_OBJECT_SIZE:
+                    raise Invalid("file exceeds the object size limit")
+                data, sized = decompress(z)
+                if hashlib.sha256(data).hexdigest() != name:
+                    raise Invalid("content does not hash to the file name")
+                v = decode(data)
+                k = check_record(v)
+                if k != kind:
+                    raise Invalid("a %s record in the %s directory" % (k, kind))
+            except Invalid as e:
+                rep.fail(p, str(e))
+                continue
+            if not sized:
+                no_size += 1
+            objects[name] = (kind, v)
+            counts[kind] += 1
+            nbytes += len(z)
+            raw += len(data)
+    dangling = 0
+    for h, (kind, r) in sorted(objects.items()):
+        for want, ref, field in refs(kind, r):
+            got = objects.get(ref.hex())
+            if got is None or got[0] != want:
+                where = os.path.join(root, "objects", kind, h)
+                if os.path.exists(os.path.join(root, "objects", want, ref.hex())):
+                    rep.fail(where, "%s: %s %s is not intact" % (field, want, ref.hex()[:12]))
+                else:
+                    rep.fail(where, "%s: dangling reference to %s %s" % (field, want, ref.hex()[:12]))
+                dangling += 1
+    check_history(root, objects, rep)
+    tmp = os.path.join(root, "tmp")
+    temps = len(os.listdir(tmp)) if os.path.isdir(tmp) else 0
+    memo = os.path.join(root, "memo")
+    memos = bad_memos = 0
+    if os.path.isdir(memo):
+        for name in os.listdir(memo):
+            memos += 1
+            with open(os.path.join(memo, name), "rb") as f:
+                fields = f.read().split()
+            if len(name) != 64 or not fields or any(len(x) != 64 or x.decode("ascii", "replace") not in objects for x in fields):
+                bad_memos += 1
+    if no_size:
+        rep.note("%d object(s) in zstd frames without a content size (readers accept them; writers write the size)" % no_size)
+    if bad_memos:
+        rep.note("%d memo entr(y/ies) malformed or naming missing objects (a cache miss, not an error)" % bad_memos)
+    print("store %s: %s; %d bytes on disk, %d uncompressed; %d temp file(s) ignored, %d memo entr(y/ies)"
+          % (root, ", ".join("%d %s" % (counts[k], k) for k in KINDS), nbytes, raw, temps, memos))
+
+
+def check_history(root, objects, rep):
+    """Relations between a snapshot and its parents (FORMAT.md "Snapshots")."""
+    for h, (kind, s) in sorted(objects.items()):
+        if kind != "snapshot":
+            continue
+        where = os.path.join(root, "objects", "snapshot", h)
+        parents = [objects.get(p.hex()) for p in s.get("parents", [])]
+        if any(p is None or p[0] != "snapshot" for p in parents):
+            continue  # reported as dangling
+        parents = [p[1] for p in parents]
+        nparent = sum(len(p["walkers"]) for p in parents)
+        tool = s["op"]["tool"]
+        try:
+            for i, w in enumerate(s["walkers"]):
+                if w["parent"] >= nparent and parents:
+                    raise Invalid("walkers[%d].parent %d: the parents hold %d walkers" % (i, w["parent"], nparent))
+            if s.get("decisions") and len(s["decisions"]) != nparent:
+                raise Invalid("%d decisions for %d parent walkers" % (len(s["decisions"]), nparent))
+            for i, w in enumerate(s.get("warps", [])):
+                if w["walker"] >= nparent:
+                    raise Invalid("warps[%d].walker %d: the parents hold %d walkers" % (i, w["walker"], nparent))
+                if len(parents) == 1 and w["cycle"] != parents[0]["cycle"]:
+                    raise Invalid("warps[%d].cycle %d, the parent's cycle is %d" % (i, w["cycle"], parents[0]["cycle"]))
+            if tool == "we-init" and (parents or s["cycle"] != 0):
+                raise Invalid("a we-init snapshot has cycle 0 and no parents")
+            if tool == "we-step" and (len(parents) != 1 or s["cycle"] != parents[0]["cycle"]):
+                raise Invalid("a we-step snapshot has one parent and keeps its cycle")
+            if tool == "we-resample" and (len(parents) != 1 or s["cycle"] != parents[0]["cycle"] + 1):
+                raise Invalid("a we-resample snapshot has one parent and the next cycle")
+            if tool == "we-merge" and parents and s["cycle"] != max(p["cycle"] for p in parents):
+                raise Invalid("a we-merge snapshot has the largest cycle of its parents")
+        except Invalid as e:
+            rep.fail(where, str(e))
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--vectors", help="test vectors (pkg/record/testdata/vectors.json)")
+    ap.add_argument("--store", action="append", default=[], help="a store directory to check (repeatable)")
+    args = ap.parse_args(argv)
+    if not args.vectors and not args.store:
+        ap.print_usage(sys.stderr)
+        print("check_format: give --vectors FILE and/or --store DIR", file=sys.stderr)
+        return 2
+    rep = Report()
+    if args.vectors:
+        check_vectors(args.vectors, rep)
+    for d in args.store:
+        check_store(d, rep)
+    for n in rep.notes:
+        print("note: " + n)
+    for f in rep.failures:
+        print("FAIL " + f)
+    if rep.failures:
+        print("check_format: %d failure(s)" % len(rep.failures))
+        return 1
+    print("check_format: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
