@@ -91,9 +91,10 @@ def _float(x):
 
 
 def encode(v, depth=0):
-    """Deterministic CBOR of a value as cbor2 decodes it."""
-    if depth > MAX_NESTED_LEVELS:
-        raise Invalid("nested deeper than %d levels" % MAX_NESTED_LEVELS)
+    """Deterministic CBOR of a value as cbor2 decodes it. depth counts the
+    arrays and maps around v (tags do not count, as in fxamacker/cbor)."""
+    if isinstance(v, (list, tuple, dict)) and depth >= MAX_NESTED_LEVELS:
+        raise Invalid("arrays and maps nested deeper than %d levels" % MAX_NESTED_LEVELS)
     if v is False:
         return b"\xf4"
     if v is True:
@@ -124,7 +125,7 @@ def encode(v, depth=0):
                 raise Invalid("duplicate map key")
         return _head(5, len(v)) + b"".join(k + x for k, x in pairs)
     if isinstance(v, cbor2.CBORTag):
-        return _head(6, v.tag) + encode(v.value, depth + 1)
+        return _head(6, v.tag) + encode(v.value, depth)
     raise Invalid("%s is not a value of the format" % type(v).__name__)
 
 

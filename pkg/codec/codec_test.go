@@ -378,18 +378,55 @@ func TestNilContainers(t *testing.T) {
 	}
 }
 
+func TestMarshalRefusesInvalidUTF8(t *testing.T) {
+	// fxamacker writes Go strings as they are; a strict reader refuses
+	// invalid UTF-8, so Marshal must refuse to write it.
+	for name, v := range map[string]any{
+		"text":        "we-\xff",
+		"map key":     map[string]float64{"r\xc3": 1},
+		"in a struct": rec{Kind: "\xed\xa0\x80", L: []int{}},
+		"in an array": []string{"ok", "\x80"},
+		"after bytes": []any{[]byte{0xff, 0xfe}, "\xfe"},
+	} {
+		if b, err := Marshal(v); err == nil {
+			t.Errorf("%s: Marshal wrote %x", name, b)
+		}
+	}
+	for name, v := range map[string]any{
+		"ascii":              "we-step",
+		"multibyte":          "r≥1.0 Å",
+		"bytes are not text": []byte{0xff},
+		"typed array":        NewArray([]float64{math.Float64frombits(0xffffffffffffffff)}, 1),
+	} {
+		b, err := Marshal(v)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		var back any
+		if err := decMode.Unmarshal(b, &back); err != nil {
+			t.Errorf("%s: the strict decoder refuses %x: %v", name, b, err)
+		}
+	}
+}
+
 func TestNesting(t *testing.T) {
 	nest := func(n int) []byte {
 		b := bytes.Repeat([]byte{0x81}, n)
 		return append(b, 0x00)
 	}
 	var v any
-	// MaxNestedLevels counts arrays, maps and tags around a leaf.
+	// MaxNestedLevels counts the arrays and maps around a leaf; tags do
+	// not count.
 	if err := Unmarshal(nest(MaxNestedLevels), &v); err != nil {
 		t.Fatalf("%d levels: %v", MaxNestedLevels, err)
 	}
 	if err := Unmarshal(nest(MaxNestedLevels+1), &v); err == nil {
 		t.Fatalf("%d levels accepted", MaxNestedLevels+1)
+	}
+	tagged := append(bytes.Repeat([]byte{0x81}, MaxNestedLevels), 0xd8, 0x64, 0x00)
+	if err := Unmarshal(tagged, &v); err != nil {
+		t.Fatalf("%d levels and a tag: %v", MaxNestedLevels, err)
 	}
 	if err := Valid(nest(MaxNestedLevels + 1)); err == nil {
 		t.Fatalf("Valid accepted %d levels", MaxNestedLevels+1)
