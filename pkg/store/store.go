@@ -125,7 +125,7 @@ func Create(dir string) (*Store, error) {
 	}
 	// The directories are made durable before the marker, so a store whose
 	// marker survives a crash has all of them.
-	for _, d := range []string{objs, dir} {
+	for _, d := range []string{objs, dir, filepath.Dir(dir)} {
 		if err := syncDir(d); err != nil {
 			return nil, fmt.Errorf("create store: %w", err)
 		}

@@ -1,0 +1,515 @@
+package clitest
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// binDir holds the we-* binaries built once by TestMain.
+var binDir string
+
+// TestMain builds the real binaries of every tool once, from the module
+// root, so that the scripts exercise exactly what users run.
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	tmp, err := os.MkdirTemp("", "wepipe-clitest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "clitest:", err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "clitest: go env GOMOD:", err)
+		return 1
+	}
+	root := filepath.Dir(strings.TrimSpace(string(gomod)))
+	binDir = filepath.Join(tmp, "bin")
+	build := exec.Command("go", "build", "-o", binDir+string(os.PathSeparator), "./cmd/...")
+	build.Dir = root
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "clitest: go build ./cmd/...:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                "testdata",
+		RequireUniqueNames: true,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("PATH", binDir+string(os.PathListSeparator)+env.Getenv("PATH"))
+			// The scripts choose their stores; nothing leaks in from the
+			// environment of the test process.
+			env.Setenv("WE_STORE", "")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exitcode":     cmdExitcode,
+			"hash":         cmdHash,
+			"hashes":       cmdHashes,
+			"lines":        cmdLines,
+			"prefix":       cmdPrefix,
+			"streq":        cmdStreq,
+			"jsonkeys":     cmdJSONKeys,
+			"jsonget":      cmdJSONGet,
+			"weightsum":    cmdWeightSum,
+			"stdoutsha256": cmdStdoutSHA256,
+			"backdate":     cmdBackdate,
+			"truncate":     cmdTruncate,
+			"countfiles":   cmdCountFiles,
+		},
+	})
+}
+
+// panicRE matches what a Go panic or fatal error prints.
+var panicRE = regexp.MustCompile(`panic|goroutine \d+|fatal error:`)
+
+// cmdExitcode runs a program and checks its exit status:
+//
+//	exitcode N prog args...
+//
+// testscript's "! exec" only checks that the status is not zero; the
+// tools promise 1 for failures and 2 for usage errors (DESIGN §5). For a
+// we-* program every stderr line must carry the tool's name as prefix,
+// and no status other than 0 may come with a panic's trace.
+func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! exitcode")
+	}
+	if len(args) < 2 {
+		ts.Fatalf("usage: exitcode N prog args...")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
+	stderr := ts.ReadFile("stderr")
+	if panicRE.MatchString(stderr) {
+		ts.Fatalf("%s panicked:\n%s", args[1], stderr)
+	}
+	if strings.HasPrefix(args[1], "we-") {
+		for _, line := range strings.Split(strings.TrimRight(stderr, "\n"), "\n") {
+			if line != "" && !strings.HasPrefix(line, args[1]+": ") {
+				ts.Fatalf("stderr line without the %q prefix: %q", args[1]+": ", line)
+			}
+		}
+		if want != 0 && !strings.Contains(stderr, args[1]+": ") {
+			ts.Fatalf("%s failed without a message on stderr", args[1])
+		}
+	}
+}
+
+var hashLineRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// stdoutHashes returns the lines of the last stdout, failing unless every
+// line is one full 64-hex hash and nothing else (DESIGN §5).
+func stdoutHashes(ts *testscript.TestScript) []string {
+	out := ts.ReadFile("stdout")
+	if out == "" {
+		return nil
+	}
+	if !strings.HasSuffix(out, "\n") {
+		ts.Fatalf("stdout does not end with a newline: %q", out)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	for _, l := range lines {
+		if !hashLineRE.MatchString(l) {
+			ts.Fatalf("stdout line is not a 64-hex hash: %q", l)
+		}
+	}
+	return lines
+}
+
+// cmdHash checks that stdout is exactly one hash line and stores it:
+//
+//	hash VAR
+func cmdHash(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: hash VAR")
+	}
+	hs := stdoutHashes(ts)
+	if len(hs) != 1 {
+		ts.Fatalf("stdout has %d hash lines, want 1", len(hs))
+	}
+	ts.Setenv(args[0], hs[0])
+}
+
+// cmdHashes checks that stdout is exactly N hash lines:
+//
+//	hashes N
+func cmdHashes(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: hashes N")
+	}
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	if hs := stdoutHashes(ts); len(hs) != n {
+		ts.Fatalf("stdout has %d hash lines, want %d", len(hs), n)
+	}
+}
+
+// cmdLines checks the number of lines of stdout:
+//
+//	lines N
+func cmdLines(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: lines N")
+	}
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	if got := strings.Count(ts.ReadFile("stdout"), "\n"); got != n {
+		ts.Fatalf("stdout has %d lines, want %d", got, n)
+	}
+}
+
+// cmdPrefix sets VAR to the first N characters of VALUE:
+//
+//	prefix VAR N VALUE
+func cmdPrefix(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: prefix VAR N VALUE")
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	if n > len(args[2]) {
+		ts.Fatalf("prefix %d of %q: too short", n, args[2])
+	}
+	ts.Setenv(args[0], args[2][:n])
+}
+
+// cmdStreq checks that two strings are (with !, are not) equal:
+//
+//	[!] streq A B
+func cmdStreq(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: [!] streq A B")
+	}
+	if eq := args[0] == args[1]; eq == neg {
+		if neg {
+			ts.Fatalf("%q == %q, want them different", args[0], args[1])
+		}
+		ts.Fatalf("%q != %q", args[0], args[1])
+	}
+}
+
+// stdoutJSON parses every line of stdout as a JSON object.
+func stdoutJSON(ts *testscript.TestScript) []map[string]any {
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(ts.ReadFile("stdout")))
+	sc.Buffer(nil, 64<<20)
+	for sc.Scan() {
+		var m map[string]any
+		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		dec.UseNumber()
+		if err := dec.Decode(&m); err != nil {
+			ts.Fatalf("stdout line is not a JSON object: %v: %q", err, sc.Text())
+		}
+		out = append(out, m)
+	}
+	ts.Check(sc.Err())
+	if len(out) == 0 {
+		ts.Fatalf("stdout has no JSON lines")
+	}
+	return out
+}
+
+// cmdJSONKeys checks that every stdout line is a JSON object with exactly
+// these keys:
+//
+//	jsonkeys KEY...
+func cmdJSONKeys(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: jsonkeys KEY...")
+	}
+	want := map[string]bool{}
+	for _, k := range args {
+		want[k] = true
+	}
+	for i, m := range stdoutJSON(ts) {
+		for k := range m {
+			if !want[k] {
+				ts.Fatalf("line %d: unexpected key %q", i+1, k)
+			}
+		}
+		for k := range want {
+			if _, ok := m[k]; !ok {
+				ts.Fatalf("line %d: key %q missing", i+1, k)
+			}
+		}
+	}
+}
+
+// cmdJSONGet sets VAR to the value at a dotted path (object keys and
+// array indices) in the JSON object on stdout line LINE (default 1);
+// strings are stored bare, anything else as JSON:
+//
+//	jsonget VAR PATH [LINE]
+func cmdJSONGet(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: jsonget VAR PATH [LINE]")
+	}
+	objs := stdoutJSON(ts)
+	line := 1
+	if len(args) == 3 {
+		var err error
+		line, err = strconv.Atoi(args[2])
+		ts.Check(err)
+	}
+	if line < 1 || line > len(objs) {
+		ts.Fatalf("line %d of %d", line, len(objs))
+	}
+	var v any = objs[line-1]
+	for _, p := range strings.Split(args[1], ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			e, ok := x[p]
+			if !ok {
+				ts.Fatalf("%s: no key %q", args[1], p)
+			}
+			v = e
+		case []any:
+			i, err := strconv.Atoi(p)
+			if err != nil || i < 0 || i >= len(x) {
+				ts.Fatalf("%s: bad index %q into %d elements", args[1], p, len(x))
+			}
+			v = x[i]
+		default:
+			ts.Fatalf("%s: %q into a %T", args[1], p, v)
+		}
+	}
+	if s, ok := v.(string); ok {
+		ts.Setenv(args[0], s)
+		return
+	}
+	b, err := json.Marshal(v)
+	ts.Check(err)
+	ts.Setenv(args[0], string(b))
+}
+
+// cmdWeightSum sums the "weight" members of the JSON lines on stdout
+// (only those with "index" in [FROM, TO) when given) and compares the sum
+// with WANT:
+//
+//	weightsum WANT [FROM TO]
+//
+// The tolerance is DESIGN §7's: |Σw − want| ≤ 1e-12.
+func cmdWeightSum(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || (len(args) != 1 && len(args) != 3) {
+		ts.Fatalf("usage: weightsum WANT [FROM TO]")
+	}
+	want, err := strconv.ParseFloat(args[0], 64)
+	ts.Check(err)
+	from, to := math.MinInt, math.MaxInt
+	if len(args) == 3 {
+		from, err = strconv.Atoi(args[1])
+		ts.Check(err)
+		to, err = strconv.Atoi(args[2])
+		ts.Check(err)
+	}
+	var sum float64
+	n := 0
+	for i, m := range stdoutJSON(ts) {
+		if len(args) == 3 {
+			idx, ok := m["index"].(json.Number)
+			if !ok {
+				ts.Fatalf("line %d has no index", i+1)
+			}
+			k, err := idx.Int64()
+			ts.Check(err)
+			if int(k) < from || int(k) >= to {
+				continue
+			}
+		}
+		w, ok := m["weight"].(json.Number)
+		if !ok {
+			ts.Fatalf("line %d has no weight", i+1)
+		}
+		x, err := w.Float64()
+		ts.Check(err)
+		if !(x > 0) {
+			ts.Fatalf("line %d: weight %v is not positive", i+1, x)
+		}
+		sum += x
+		n++
+	}
+	if n == 0 {
+		ts.Fatalf("no weights selected")
+	}
+	if math.Abs(sum-want) > 1e-12 {
+		ts.Fatalf("Σw = %.17g over %d walkers, want %v within 1e-12", sum, n, want)
+	}
+}
+
+// cmdStdoutSHA256 checks the SHA-256 of the last stdout's bytes:
+//
+//	stdoutsha256 HEX
+func cmdStdoutSHA256(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: stdoutsha256 HEX")
+	}
+	sum := sha256.Sum256([]byte(ts.ReadFile("stdout")))
+	if got := hex.EncodeToString(sum[:]); got != args[0] {
+		ts.Fatalf("sha256(stdout) = %s, want %s", got, args[0])
+	}
+}
+
+// cmdBackdate sets a file's modification time DURATION into the past:
+//
+//	backdate FILE DURATION
+func cmdBackdate(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: backdate FILE DURATION")
+	}
+	d, err := time.ParseDuration(args[1])
+	ts.Check(err)
+	t := time.Now().Add(-d)
+	ts.Check(os.Chtimes(ts.MkAbs(args[0]), t, t))
+}
+
+// cmdTruncate cuts a file to N bytes:
+//
+//	truncate FILE N
+func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: truncate FILE N")
+	}
+	n, err := strconv.ParseInt(args[1], 10, 64)
+	ts.Check(err)
+	ts.Check(os.Truncate(ts.MkAbs(args[0]), n))
+}
+
+// cmdCountFiles checks the number of entries of a directory:
+//
+//	countfiles DIR N
+func cmdCountFiles(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: countfiles DIR N")
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	ents, err := os.ReadDir(ts.MkAbs(args[0]))
+	ts.Check(err)
+	if len(ents) != n {
+		ts.Fatalf("%s has %d entries, want %d", args[0], len(ents), n)
+	}
+}
+
+// tool runs a built tool with the given environment and returns its
+// trimmed stdout.
+func tool(t *testing.T, env []string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, name), args...)
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, stderr.String())
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestKillResume kills we-step with SIGKILL while it propagates, runs the
+// same command again and checks that it prints the hash an uninterrupted
+// step prints in another store (DESIGN §4: a crashed stage resumes from
+// the walkers it already finished), and that the killed store is sound.
+func TestKillResume(t *testing.T) {
+	dir := t.TempDir()
+	killed, clean := filepath.Join(dir, "killed.store"), filepath.Join(dir, "clean.store")
+	env := []string{"PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH"), "HOME=" + dir}
+	init := []string{"--system", "lj-pair", "--walkers", "48"}
+	h := tool(t, env, "we-init", append(init, "--store", killed)...)
+	if h2 := tool(t, env, "we-init", append(init, "--store", clean)...); h2 != h {
+		t.Fatalf("we-init gave %s and %s for the same system", h, h2)
+	}
+	// 48 walkers × 200000 steps takes about two seconds here (most of it
+	// in fsyncs), so the kill lands while walkers are still missing.
+	step := []string{"--steps", "200000", "--workers", "2", h}
+
+	cmd := exec.Command(filepath.Join(binDir, "we-step"), append(step, "--store", killed)...)
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill as soon as the first walkers are durable (their memo entries
+	// exist), or after 0.5 s, whichever comes first.
+	memo := filepath.Join(killed, "memo")
+	deadline := time.Now().Add(500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		if ents, _ := os.ReadDir(memo); len(ents) > 0 {
+			break
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if err := syscall.Kill(cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("we-step was not killed (it finished first: %v); make the step longer\n%s", err, stderr.String())
+	}
+	ents, err := os.ReadDir(memo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snaps, err := os.ReadDir(filepath.Join(killed, "objects", "snapshot"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One memo entry per finished walker and one for the stage: a killed
+	// step has fewer than 48 walkers and no output snapshot.
+	if len(ents) >= 48 || len(snaps) != 1 {
+		t.Fatalf("after the kill: %d memo entries and %d snapshots; the step was not interrupted", len(ents), len(snaps))
+	}
+	t.Logf("killed with %d of 48 walkers stored", len(ents))
+	// The killed store is sound: whole objects only (young temp files of
+	// the dead writer are kept, not reported).
+	tool(t, env, "we-fsck", "--store", killed)
+
+	resumed := tool(t, env, "we-step", append(step, "--store", killed)...)
+	want := tool(t, env, "we-step", append(step, "--store", clean)...)
+	if resumed != want {
+		t.Fatalf("resumed step gave %s, an uninterrupted one %s", resumed, want)
+	}
+	// A step already done prints its hash at once.
+	if again := tool(t, env, "we-step", append(step, "--store", killed)...); again != want {
+		t.Fatalf("rerun gave %s, want %s", again, want)
+	}
+	tool(t, env, "we-fsck", "--store", killed, "--tmp-age", "1ns")
+}
