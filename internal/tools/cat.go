@@ -152,7 +152,7 @@ func shapeOf(v any) []int {
 	}
 	var s []int
 	for _, e := range arr {
-		if u, ok := e.(uint64); ok {
+		if u, ok := e.(int64); ok { // codec decodes integers into any as int64 (IntDecConvertSignedOrFail)
 			s = append(s, int(u))
 		}
 	}

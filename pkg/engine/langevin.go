@@ -43,9 +43,6 @@ type Langevin struct{}
 // finiteness checks.
 const checkEvery = 1000
 
-// noiseBlock is the number of normal deviates drawn ahead at most.
-const noiseBlock = 256
-
 func (Langevin) Propagate(ctx context.Context, sys *System, in State, req Request) (State, []Frame, error) {
 	w := req.Walker
 	if err := validate(sys, in, req); err != nil {
@@ -88,26 +85,12 @@ func (Langevin) Propagate(ctx context.Context, sys *System, in State, req Reques
 			c2[3*i+k] = math.Sqrt((1 - float64(c1*c1)) * kT / m)
 		}
 	}
-	var obs *obsBuf
-	if sys.Observables != nil {
-		obs = &obsBuf{sys: sys}
-	}
 	var frames []Frame
 	nextFrame, k := 0, 1
 	if req.Frames > 0 {
 		frames = make([]Frame, 0, req.Frames)
 		nextFrame = req.Steps / req.Frames
 	}
-	// The deviates of up to noiseBlock/(3n) steps are drawn at once, in
-	// the order the steps consume them, so that the generator runs in a
-	// tight loop; exactly the deviates of req.Steps steps are drawn.
-	var xi []float64
-	bsteps := 0
-	if noise {
-		bsteps = max(1, noiseBlock/(3*n))
-		xi = make([]float64, 3*n*bsteps)
-	}
-	used := len(xi)
 	r := req.Rand
 	hm = hm[:len(x)]
 	c2 = c2[:len(x)]
@@ -116,40 +99,50 @@ func (Langevin) Propagate(ctx context.Context, sys *System, in State, req Reques
 	for s := 1; s <= req.Steps; s++ {
 		// Products are rounded explicitly (float64(…)) so that no build
 		// fuses them with the sums into FMA instructions: the trajectory
-		// must not depend on the machine (see geom.Dot).
-		for i := range x { // B A
-			v[i] += float64(hm[i] * f[i])
-			x[i] += float64(hdt * v[i])
-		}
-		switch {
-		case noise: // O A
-			if used == len(xi) {
-				m := min(bsteps, req.Steps-s+1) * 3 * n
-				for i := range xi[:m] {
-					xi[i] = r.Normal()
+		// must not depend on the machine (see geom.Dot). The B closing
+		// step s−1 is done at the start of step s, and the hot stochastic
+		// case runs B B A O A in a single pass: the same operations on
+		// each coordinate in the same order as separate passes, so the
+		// same bits, with less loop overhead for small systems.
+		if noise && s > 1 {
+			for i := range x { // B (step s−1), B A O A
+				v[i] += float64(hm[i] * f[i])
+				v[i] += float64(hm[i] * f[i])
+				x[i] += float64(hdt * v[i])
+				v[i] = float64(c1*v[i]) + float64(c2[i]*r.Normal())
+				x[i] += float64(hdt * v[i])
+			}
+		} else {
+			if s == 1 {
+				for i := range x { // B A
+					v[i] += float64(hm[i] * f[i])
+					x[i] += float64(hdt * v[i])
 				}
-				used = 0
+			} else {
+				for i := range x { // B (step s−1), B A
+					v[i] += float64(hm[i] * f[i])
+					v[i] += float64(hm[i] * f[i])
+					x[i] += float64(hdt * v[i])
+				}
 			}
-			g := xi[used : used+len(x)]
-			used += len(x)
-			for i := range x {
-				v[i] = float64(c1*v[i]) + float64(c2[i]*g[i])
-				x[i] += float64(hdt * v[i])
-			}
-		case c1 != 1: // O without noise (T = 0), A
-			for i := range x {
-				v[i] *= c1
-				x[i] += float64(hdt * v[i])
-			}
-		default: // A
-			for i := range x {
-				x[i] += float64(hdt * v[i])
+			switch {
+			case noise: // O A
+				for i := range x {
+					v[i] = float64(c1*v[i]) + float64(c2[i]*r.Normal())
+					x[i] += float64(hdt * v[i])
+				}
+			case c1 != 1: // O without noise (T = 0), A
+				for i := range x {
+					v[i] *= c1
+					x[i] += float64(hdt * v[i])
+				}
+			default: // A
+				for i := range x {
+					x[i] += float64(hdt * v[i])
+				}
 			}
 		}
 		e = pot.Compute(x, f)
-		for i := range v { // B
-			v[i] += float64(hm[i] * f[i])
-		}
 		step := in.Step + uint64(s)
 		if !finite(e) {
 			return State{}, nil, nonFinite(step)
@@ -158,6 +151,8 @@ func (Langevin) Propagate(ctx context.Context, sys *System, in State, req Reques
 			if err := ctx.Err(); err != nil {
 				return State{}, nil, fmt.Errorf("walker %d: step %d: %w", w, step, err)
 			}
+			// v lacks the closing half kick here; finiteness is all
+			// that is checked.
 			if !allFinite(x) || !allFinite(v) {
 				return State{}, nil, nonFinite(step)
 			}
@@ -167,15 +162,18 @@ func (Langevin) Propagate(ctx context.Context, sys *System, in State, req Reques
 				return State{}, nil, nonFinite(step)
 			}
 			fr := Frame{Step: step, Time: in.Time + float64(s)*dt, Positions: append([]float64(nil), x...)}
-			if obs != nil {
-				fr.Obs = obs.eval(x)
-			}
+			fr.Obs = evalObs(sys, x)
 			frames = append(frames, fr)
 			k++
 			nextFrame = k * req.Steps / req.Frames
 			if k > req.Frames {
 				nextFrame = 0
 			}
+		}
+	}
+	if req.Steps > 0 {
+		for i := range v { // B closing the last step
+			v[i] += float64(hm[i] * f[i])
 		}
 	}
 	end := in.Step + uint64(req.Steps)
@@ -196,17 +194,17 @@ func (Langevin) Propagate(ctx context.Context, sys *System, in State, req Reques
 	case sys.Box != nil:
 		out.Box = append([]float64(nil), sys.Box...)
 	}
-	if obs != nil {
-		out.Obs = obs.eval(x)
-	}
+	out.Obs = evalObs(sys, x)
 	return out, frames, nil
 }
 
-type obsBuf struct{ sys *System }
-
-func (o *obsBuf) eval(x []float64) []float64 {
-	out := make([]float64, o.sys.Observables.Len())
-	o.sys.Observables.Eval(x, out)
+// evalObs returns the system's observables at x, nil without any.
+func evalObs(sys *System, x []float64) []float64 {
+	if sys.Observables == nil {
+		return nil
+	}
+	out := make([]float64, sys.Observables.Len())
+	sys.Observables.Eval(x, out)
 	return out
 }
 

@@ -195,6 +195,9 @@ func New(terms []Term, n int, box []float64) (Potential, error) {
 		built = append(built, tt)
 	}
 	if len(built) == 1 {
+		if p, ok := built[0].(Potential); ok {
+			return p, nil
+		}
 		return single{built[0]}, nil
 	}
 	return sum(built), nil

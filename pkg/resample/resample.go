@@ -65,7 +65,7 @@ func Euclidean(a, b []float64) float64 {
 	var s float64
 	for i := range a {
 		d := a[i] - b[i]
-		s += d * d
+		s += float64(d * d) // rounded product: no fused multiply-add on any architecture
 	}
 	return math.Sqrt(s)
 }

@@ -76,28 +76,33 @@ const (
 //
 // Where wepy has no defined behaviour this implementation stops the
 // optimisation: with "pairs" when no walker can be cloned (wepy then
-// indexes with None and crashes or stops), and with "greedy" when the
-// lowest-variation walker has no partner under PMax at all (wepy then
-// reads the partner list of the previous iteration, or raises
-// UnboundLocalError on the first one).
+// indexes with None and crashes, or stops), and with "greedy" when the
+// lowest-variation walker has no partner under PMax at all. In that case
+// current wepy reads the partner list left from the previous iteration
+// (its closewalks_dists), which merges a walker already squashed
+// (ValueError in MultiCloneMergeDecision.action) or one beyond PMax and
+// MergeDist, or raises UnboundLocalError on the first iteration; wepy's
+// greedy-only revision before "pairs" existed stopped here, as we do.
 //
 // Speed: wepy recomputes the O(N²) variation after every step, O(N³) in
-// all. Here the distance matrix is computed once, in parallel, and the
-// sums S_i = Σ_j (d_ij/d₀)^α φ_j c_j are updated in O(N) after each step;
-// the "pairs" search visits walkers in increasing V_i and stops once V_i
-// exceeds the best loss found (the loss is a weighted mean of V_i and
-// V_j, so never below the smaller one). The quantities are wepy's:
-// (d/d₀)^α and ln are computed correctly rounded (revoPowInt, revoLog),
-// which is what C's pow and log, used by CPython, return to within their
-// 0.52 ulp; only sums are accumulated in another order. Decisions
-// therefore equal wepy's except where two candidates tie to within about
-// 1e-12 relative, which random ensembles essentially never do but
-// mathematically tied ones can (1-D images with α = 1, where V is
-// piecewise linear); wepy then decides by its own rounding. Products are
-// rounded before they are added (no implicit fused multiply-add) and no
-// architecture-specific math routine is used, so results are identical
-// on every machine. The matrix takes 8N² bytes (75 MB for 3,072 walkers,
-// 800 MB for 10,000).
+// all. Here D_ij = (d_ij/d₀)^α is computed once, in parallel, and the
+// sums S_i = Σ_j D_ij φ_j c_j are updated in O(N) after each step, in one
+// sweep (split among goroutines for large N) that also finds the next
+// clone candidate and the walkers of least V. The "pairs" search visits
+// walkers in increasing V_i and stops once V_i exceeds the best loss
+// found: the loss is a weighted mean of V_i and V_j, never below the
+// smaller one. The quantities are wepy's: (d/d₀)^α and ln are correctly
+// rounded (revoPowInt, revoLog), which is what C's pow and log, used by
+// CPython, return to within their 0.52 ulp; only the sums are taken in
+// another order. Decisions therefore equal wepy's except where two
+// candidates tie to within rounding, which random ensembles essentially
+// never do but mathematically tied ones can (1-D images with α = 1 and
+// unit novelty, where V is piecewise linear); wepy then decides by its
+// own rounding and so may differ. Products are rounded before they are
+// added (no implicit fused multiply-add) and no architecture-specific
+// math routine is used, so results are the same on every machine and
+// for any Workers. Memory: 8N² bytes (75 MB for 3,072 walkers, 800 MB
+// for 10,000).
 type REVO struct {
 	// MergeDist is the largest distance (exclusive) between two merged
 	// walkers, in the metric's units. Required.
@@ -120,13 +125,21 @@ type REVO struct {
 	// NoWeightNovelty sets φ = 1 for every live walker (wepy's
 	// weights=False).
 	NoWeightNovelty bool
-	// Metric is the distance between images; nil means Euclidean. It is
-	// called from several goroutines at once and must be safe for that.
+	// Metric is the distance between images; nil means Euclidean, with
+	// every square rounded before it is summed (the same bits as
+	// Euclidean wherever the compiler does not fuse multiply-adds, as on
+	// amd64). It must be a pure function: it is called from several
+	// goroutines at once, and again for a pair whose D ties with
+	// (MergeDist/d₀)^α.
 	Metric Metric
-	// Workers bounds the goroutines computing the distance matrix and
-	// the initial sums; 0 means runtime.GOMAXPROCS(0). Results do not
-	// depend on it.
+	// Workers bounds the goroutines that compute the distance matrix and
+	// share each step's sweep over the walkers; 0 means
+	// runtime.GOMAXPROCS(0). Results do not depend on it.
 	Workers int
+
+	// splitMin is the least number of walkers per goroutine in a step's
+	// sweep; 0 means revoParallelMin. Tests lower it.
+	splitMin int
 }
 
 // withDefaults fills the zero-valued optional fields with wepy's defaults.
@@ -145,6 +158,9 @@ func (c REVO) withDefaults() REVO {
 	}
 	if c.Workers <= 0 {
 		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.splitMin <= 0 {
+		c.splitMin = revoParallelMin
 	}
 	return c
 }
@@ -294,7 +310,7 @@ type revoState struct {
 	phi  []float64 // novelty φ(w, c)
 	g    []float64 // φ·c
 	s    []float64 // S_i = Σ_j D_ij g_j
-	v    []float64 // V_i = φ_i S_i (0 when c_i = 0)
+	v    []float64 // V_i = φ_i S_i (0 when c_i = 0, as then φ_i = 0)
 	keep []bool    // has absorbed a merge (wepy: merge group non-empty)
 	// cloneable: c ≥ 1, w/(c+1) > PMin and not keep.
 	cloneable []bool
@@ -600,7 +616,7 @@ func (st *revoState) optimize(r *rng.Stream) int {
 // order, so the result does not depend on the split.
 func (st *revoState) sweep(a, b, m int, dg [3]float64) {
 	n := st.n
-	parts := min(st.cfg.Workers, n/revoParallelMin)
+	parts := min(st.cfg.Workers, n/st.cfg.splitMin)
 	if parts <= 1 {
 		st.pass.low, st.pass.elig = st.pass.low[:0], st.pass.elig[:0]
 		st.sweepRange(a, b, m, dg, 0, n, &st.pass)
@@ -653,6 +669,7 @@ func (st *revoState) sweepRange(a, b, m int, dg [3]float64, lo, hi int, out *rev
 	n := st.n
 	s, v, phi, c, w := st.s[lo:hi], st.v[lo:hi], st.phi[lo:hi], st.c[lo:hi], st.w[lo:hi]
 	cloneable, lonely := st.cloneable[lo:hi], st.lonely[lo:hi]
+	// Slices of one length let the compiler drop the bounds checks.
 	s, v, phi, c, w, cloneable, lonely = s[:len(s)], v[:len(s)], phi[:len(s)], c[:len(s)], w[:len(s)], cloneable[:len(s)], lonely[:len(s)]
 	var ra, rb, rm []float64
 	if a >= 0 {
@@ -668,10 +685,8 @@ func (st *revoState) sweepRange(a, b, m int, dg [3]float64, lo, hi int, out *rev
 		if a >= 0 {
 			s[i] += float64(ra[i]*dg[0]) + float64(rb[i]*dg[1]) + float64(rm[i]*dg[2])
 		}
-		var vi float64
-		if c[i] > 0 {
-			vi = float64(phi[i] * s[i])
-		}
+		// φ = 0 for a squashed walker, so its V is 0 as wepy's (±0).
+		vi := float64(phi[i] * s[i])
 		v[i] = vi
 		// Python's max over (value, index): ties go to the larger index.
 		if cloneable[i] && (clone < 0 || vi >= vClone) {
@@ -767,7 +782,7 @@ func (st *revoState) bestPair(m int) (int, int, bool) {
 	n := st.n
 	best := revoPairKey{loss: math.Inf(1), i: -1, j: -1}
 	elig := st.pass.elig
-	parts := min(st.cfg.Workers, len(elig)/revoParallelMin)
+	parts := min(st.cfg.Workers, len(elig)/st.cfg.splitMin)
 	if len(st.scans) < max(parts, 1) {
 		st.scans = make([]revoPairKey, max(parts, 1))
 	}
