@@ -34,7 +34,8 @@
 //	             (−a,0,0); 300 K, friction 10/ps, step 0.002 ps. Observable x.
 //	             Keys: mass h a k temperature friction timestep.
 //	muller-brown one particle on the Müller–Brown surface (x, y in nm) times
-//	             scale (kJ/mol), harmonic restraint kz on z; start in the
+//	             scale (default 0.25, kJ/mol), mass 10 amu, harmonic restraint
+//	             kz on z, 300 K, friction 10/ps, step 0.002 ps; start in the
 //	             deepest minimum (−0.558, 1.442). Observables x, y.
 //	             Keys: mass scale kz temperature friction timestep.
 //	lj-fluid     n argon atoms (σ = 0.3405 nm, ε = 0.996 kJ/mol, 39.948 amu)

@@ -60,13 +60,6 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, params("testdata"))
 }
 
-// TestKnownBugs runs testdata/bugs/*.txtar: behaviour that is wrong today
-// outside internal/cli and internal/tools, each script naming the fix.
-// These fail until the fixes land; then they move to testdata/.
-func TestKnownBugs(t *testing.T) {
-	testscript.Run(t, params(filepath.Join("testdata", "bugs")))
-}
-
 func params(dir string) testscript.Params {
 	return testscript.Params{
 		Dir:                dir,

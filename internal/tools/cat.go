@@ -64,16 +64,14 @@ func catRun(env *cli.Env, args []string) error {
 		if m, ok := j.(map[string]any); ok {
 			m["hash"] = h.String()
 		}
-		var out []byte
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetEscapeHTML(false) // "r>=1.0" stays readable
 		if *indent {
-			out, err = json.MarshalIndent(j, "", "  ")
-		} else {
-			out, err = json.Marshal(j)
+			enc.SetIndent("", "  ")
 		}
-		if err != nil {
+		if err := enc.Encode(j); err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "%s\n", out)
 	}
 	return nil
 }

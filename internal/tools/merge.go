@@ -38,6 +38,14 @@ func mergeRun(env *cli.Env, args []string) error {
 		return cli.Usagef("nothing to merge: give --from SRC_STORE and/or snapshot hashes")
 	}
 	dstDir := env.StoreDir(*storeDir)
+	// Open every source first: a missing source must not leave an empty
+	// destination store behind.
+	srcs := make([]*store.Store, len(from))
+	for i, f := range from {
+		if srcs[i], err = store.Open(f); err != nil {
+			return fmt.Errorf("source %w", err)
+		}
+	}
 	var dst *store.Store
 	if len(from) > 0 {
 		dst, err = store.Create(dstDir)
@@ -48,12 +56,8 @@ func mergeRun(env *cli.Env, args []string) error {
 		return err
 	}
 	var problems int
-	for _, f := range from {
-		src, err := store.Open(f)
-		if err != nil {
-			return fmt.Errorf("source %w", err)
-		}
-		rep, err := dst.Union(src)
+	for i, f := range from {
+		rep, err := dst.Union(srcs[i])
 		if err != nil {
 			return fmt.Errorf("merge %s into %s: %w", f, dstDir, err)
 		}
@@ -187,14 +191,19 @@ func PoolEnsembles(st *store.Store, hs []record.Hash, snaps []*record.Snapshot, 
 		if len(parts) != k {
 			return record.Hash{}, cli.Usagef("--weights has %d values for %d ensembles", len(parts), k)
 		}
-		var sum float64
+		var sum, biggest float64
 		for i, p := range parts {
 			x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 			if err != nil || !(x > 0) || math.IsInf(x, 0) {
 				return record.Hash{}, cli.Usagef("--weights: %q is not a positive number", p)
 			}
 			shares[i] = x
-			sum += x
+			biggest = math.Max(biggest, x)
+		}
+		// Scale by the largest share first so that the sum cannot overflow.
+		for i := range shares {
+			shares[i] /= biggest
+			sum += shares[i]
 		}
 		for i := range shares {
 			shares[i] /= sum

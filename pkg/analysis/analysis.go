@@ -22,10 +22,11 @@ import (
 
 // ObsStats are weighted statistics of one observable over an ensemble.
 type ObsStats struct {
-	Name     string
-	Mean     float64 // Σ w x / Σ w
-	Std      float64 // weighted standard deviation
-	Min, Max float64
+	Name string  `json:"name"`
+	Mean float64 `json:"mean"` // Σ w x / Σ w
+	Std  float64 `json:"std"`  // weighted standard deviation
+	Min  float64 `json:"min"`
+	Max  float64 `json:"max"`
 }
 
 // Ensemble describes one snapshot's walkers.

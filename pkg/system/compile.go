@@ -30,7 +30,7 @@ func Compile(sys *record.System) (*Compiled, error) {
 	newPot := func() (potential.Potential, error) { return potential.New(terms, n, box) }
 	if sys.Engine == "langevin" {
 		if _, err := newPot(); err != nil {
-			return nil, fmt.Errorf("potential: %w", err)
+			return nil, err // potential's errors name the term
 		}
 	}
 	specs := make([]observable.Spec, len(sys.Obs))

@@ -336,10 +336,12 @@ func init() {
 		Name: "muller-brown",
 		Doc:  "one particle on the Müller–Brown surface (x, y) scaled to kJ/mol, harmonic in z, starting in the deepest minimum; observables x, y",
 		Params: append([]Param{
-			{Name: "mass", Default: 1, Unit: "amu", Doc: "particle mass"},
-			{Name: "scale", Default: 0.1, Unit: "", Doc: "energy scale factor applied to the Müller–Brown surface"},
+			{Name: "mass", Default: 10, Unit: "amu", Doc: "particle mass"},
+			// scale 0.25: barriers of 10.6 kT out of basin A, 3.6 kT out of
+			// B and 0.85 kT out of C at 300 K (package potential).
+			{Name: "scale", Default: 0.25, Unit: "", Doc: "energy scale factor applied to the Müller–Brown surface"},
 			{Name: "kz", Default: 100, Unit: "kJ/mol/nm²", Doc: "harmonic restraint on z"},
-		}, integratorParams(300, 10, 0.001)...),
+		}, integratorParams(300, 10, 0.002)...),
 		build: func(p map[string]float64) (*Spec, error) {
 			return &Spec{
 				Particles:   []Particle{{Name: "X", Mass: p["mass"]}},
@@ -363,6 +365,9 @@ func init() {
 			{Name: "cutoff", Default: 2.5, Unit: "σ", Doc: "cutoff radius in units of σ"},
 		}, integratorParams(120, 1, 0.002)...),
 		build: func(p map[string]float64) (*Spec, error) {
+			if !(p["density"] > 0) {
+				return nil, fmt.Errorf("density: %v, want > 0", p["density"])
+			}
 			n := int(p["n"])
 			if n < 2 {
 				return nil, fmt.Errorf("n: %d atoms, want at least 2", n)
