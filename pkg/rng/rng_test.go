@@ -1,7 +1,9 @@
 package rng
 
 import (
+	"encoding/binary"
 	"math"
+	"math/rand/v2"
 	"sort"
 	"testing"
 )
@@ -121,4 +123,37 @@ func BenchmarkNormal(b *testing.B) {
 		x += s.Normal()
 	}
 	_ = x
+}
+
+// The inlined generator is math/rand/v2's PCG-DXSM, output for output.
+func TestPCGMatchesStdlib(t *testing.T) {
+	key := Key("pcg", [32]byte{42}, 7, 9)
+	s := New(key)
+	ref := rand.NewPCG(binary.BigEndian.Uint64(key[0:8]), binary.BigEndian.Uint64(key[8:16]))
+	for i := 0; i < 100000; i++ {
+		if a, b := s.Uint64(), ref.Uint64(); a != b {
+			t.Fatalf("output %d: %#x, math/rand/v2 gives %#x", i, a, b)
+		}
+	}
+}
+
+func TestFillNormalMatchesNormal(t *testing.T) {
+	a, b := New([32]byte{8}), New([32]byte{8})
+	buf := make([]float64, 1000)
+	for k := 0; k < 200; k++ {
+		a.FillNormal(buf[:k%7+1])
+		for i, x := range buf[:k%7+1] {
+			if y := b.Normal(); x != y {
+				t.Fatalf("round %d value %d: FillNormal %v, Normal %v", k, i, x, y)
+			}
+		}
+	}
+}
+
+func BenchmarkFillNormal6(b *testing.B) {
+	s := New([32]byte{})
+	buf := make([]float64, 6)
+	for i := 0; i < b.N; i++ {
+		s.FillNormal(buf)
+	}
 }

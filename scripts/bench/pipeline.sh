@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# The pipeline's overhead per cycle: everything but the dynamics (process
+# starts, reading and decoding the input, encoding, compressing, hashing,
+# fsync, resampling) for 48 LJ-pair walkers at 1 dynamics step per cycle,
+#
+#   h=$(we-step --steps 1 $h | we-resample --resampler none|wexplore …)
+#
+# side by side with wepy's and WESTPA's per-cycle overhead (ANCHORS.md:
+# wepy 235–285 ms, WESTPA 18–23 ms; wepipe's target is 10 ms or less), and
+# the store's growth per cycle (we-ls sizes; wepy's HDF5 grows 22–37 KB,
+# WESTPA's west.h5 12.9 KB).
+#
+#   scripts/bench/pipeline.sh                   # 200 cycles, median of 3 runs
+#   CYCLES=50 REPEAT=1 scripts/bench/pipeline.sh
+#   STORE_DIRS="/scratch /dev/shm" scripts/bench/pipeline.sh
+#
+# Every run uses a fresh store (a store that has the cycles already would
+# answer from its memo entries at once). Each directory of STORE_DIRS (by
+# default a temp directory under ${TMPDIR:-/tmp} and /dev/shm, a tmpfs, if
+# present) is measured, so that the file system's cost of creating files is
+# told from the tools' own. Then each stage is timed alone, the cost of
+# starting processes is measured, and strace (if installed) counts the
+# system calls of one cycle. Times come from date +%s%N and bash's
+# EPOCHREALTIME (no profiler).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+CYCLES=${CYCLES:-200}
+REPEAT=${REPEAT:-3}
+WALKERS=${WALKERS:-48}
+WEXPLORE=(--resampler wexplore --region-sizes 1,0.5,0.35,0.25 --max-regions 10 --pmax 0.5 --warp 'r>=1.0')
+NONE=(--resampler none)
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/we-bench.XXXXXX")
+shm=""
+trap 'rm -rf "$tmp" ${shm:+"$shm"}' EXIT
+if [ -z "${STORE_DIRS:-}" ]; then
+  STORE_DIRS=$tmp/stores
+  if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    shm=$(mktemp -d /dev/shm/we-bench.XXXXXX)
+    STORE_DIRS="$STORE_DIRS $shm"
+  fi
+fi
+read -r -a dirs <<<"$STORE_DIRS"
+
+echo "pipeline: building the tools" >&2
+go build -o "$tmp/bin/" ./cmd/...
+export PATH="$tmp/bin:$PATH"
+unset WE_STORE
+
+say() { printf '%s\n' "$*"; }
+now_us() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t)); }
+ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+fstype() { stat -f -c %T "$1" 2>/dev/null || echo unknown; }
+
+# loop STORE RESAMPLE-ARGS…: CYCLES cycles into a fresh STORE; prints µs
+# per cycle and leaves the end hash in STORE.end.
+loop() {
+  local store=$1
+  shift
+  rm -rf "$store"
+  local h t0 t1 i
+  h=$(we-init --store "$store" --system lj-pair --walkers "$WALKERS" --seed 7)
+  t0=$(date +%s%N)
+  for ((i = 0; i < CYCLES; i++)); do
+    h=$(we-step --store "$store" --steps 1 "$h" | we-resample --store "$store" "$@")
+  done
+  t1=$(date +%s%N)
+  echo "$h" >"$store.end"
+  echo $(((t1 - t0) / 1000 / CYCLES))
+}
+
+# stages STORE: the two stages timed apart (each its own $(…)); prints
+# "µs-per-step µs-per-resample".
+stages() {
+  local store=$1
+  rm -rf "$store"
+  local h s a b c ts=0 tr=0 i
+  h=$(we-init --store "$store" --system lj-pair --walkers "$WALKERS" --seed 7)
+  for ((i = 0; i < CYCLES; i++)); do
+    a=$(now_us)
+    s=$(we-step --store "$store" --steps 1 "$h")
+    b=$(now_us)
+    h=$(we-resample --store "$store" "${NONE[@]}" "$s")
+    c=$(now_us)
+    ts=$((ts + b - a))
+    tr=$((tr + c - b))
+  done
+  echo "$((ts / CYCLES)) $((tr / CYCLES))"
+}
+
+# floor CMD: µs per `x=$(CMD)` over 200 runs.
+floor() {
+  local t0 t1 i x
+  t0=$(now_us)
+  for ((i = 0; i < 200; i++)); do x=$(eval "$1"); done
+  t1=$(now_us)
+  echo $(((t1 - t0) / 200))
+}
+
+say "pipeline: $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1), Linux $(uname -r)"
+say "pipeline: $WALKERS lj-pair walkers, 1 step per cycle, $CYCLES cycles, median of $REPEAT runs per figure"
+for d in "${dirs[@]}"; do
+  mkdir -p "$d"
+  say "pipeline: store directory $d ($(fstype "$d"))"
+done
+say ""
+
+declare -A res
+for ((r = 0; r < REPEAT; r++)); do
+  for d in "${dirs[@]}"; do
+    echo "pipeline: run $((r + 1))/$REPEAT in $d" >&2
+    res[$d/none]+="$(loop "$d/none.store" "${NONE[@]}") "
+    res[$d/wexplore]+="$(loop "$d/wexplore.store" "${WEXPLORE[@]}") "
+    st=$(stages "$d/stages.store")
+    res[$d/step]+="${st% *} "
+    res[$d/resample]+="${st#* } "
+  done
+done
+
+# The same end hash wherever the store is (DESIGN §4).
+ends=$(for d in "${dirs[@]}"; do cat "$d/wexplore.store.end"; done | sort -u | wc -l)
+[ "$ends" = 1 ] || { echo "pipeline: the end hashes differ between store directories" >&2; exit 1; }
+
+head=$(printf '%-44s' "ms per cycle")
+for d in "${dirs[@]}"; do head+=$(printf '%14s' "$(fstype "$d")"); done
+say "$head"
+row() {
+  local label=$1 key=$2 line d
+  line=$(printf '%-44s' "$label")
+  for d in "${dirs[@]}"; do line+=$(printf '%14s' "$(ms "$(echo "${res[$d/$key]}" | median)")"); done
+  say "$line"
+}
+row "we-step | we-resample none" none
+row "we-step | we-resample wexplore" wexplore
+row "  we-step alone, in its own \$(…)" step
+row "  we-resample none alone, in its own \$(…)" resample
+f1=$(floor '/bin/true | /bin/true')
+f2=$(floor 'we-step -h 2>/dev/null | we-resample -h 2>/dev/null')
+printf '%-44s%14s\n' "  floor: \$(true | true)" "$(ms "$f1")"
+printf '%-44s%14s\n' "  floor: \$(we-step -h | we-resample -h)" "$(ms "$f2")"
+printf '%-44s%14s\n' "wepy 1.1 (ANCHORS.md, all but dynamics)" "235–285"
+printf '%-44s%14s\n' "WESTPA 2 (ANCHORS.md, all but dynamics)" "18–23"
+printf '%-44s%14s\n' "target" "≤ 10"
+say ""
+
+# Store growth: the bytes each snapshot added (we-ls sizes), the memo
+# entries, and what the file system allocated.
+d=${dirs[0]}
+s="$d/wexplore.store"
+h=$(cat "$s.end")
+we-ls --store "$s" sizes "$h" --json >"$tmp/sizes.json"
+growth=$(awk -v n="$CYCLES" -F'[:,}]' '
+  { for (i = 1; i < NF; i++) { if ($i ~ /"tool"/) t = $(i + 1); if ($i ~ /"bytes"/) b = $(i + 1) } }
+  t ~ /we-step/ { st += b } t ~ /we-resample/ { rs += b }
+  END { printf "%.0f %.0f", st / n, rs / n }' "$tmp/sizes.json")
+memo=$(du -sb "$s/memo" | cut -f1)
+alloc=$(du -sk "$s" | cut -f1)
+say "store growth per cycle (wexplore, $(fstype "$d")): objects $(( ${growth% *} + ${growth#* } )) B" \
+  "(we-step ${growth% *} B: $WALKERS new states and the snapshot; we-resample ${growth#* } B)," \
+  "memo entries $((memo / CYCLES)) B, allocated by the file system $((alloc * 1024 / CYCLES)) B"
+say "  wepy's HDF5: 22–37 KB per cycle; WESTPA's west.h5: 12.9 KB per iteration (ANCHORS.md)"
+say ""
+
+# System calls of one cycle.
+if command -v strace >/dev/null 2>&1; then
+  s="$d/strace.store"
+  rm -rf "$s"
+  h=$(we-init --store "$s" --system lj-pair --walkers "$WALKERS" --seed 8)
+  for tool in we-step we-resample; do
+    if [ "$tool" = we-step ]; then
+      args=(--steps 1 "$h")
+    else
+      args=("${WEXPLORE[@]}" "$h")
+    fi
+    strace -f -qq -e trace=openat,renameat,renameat2,rename,fsync,fdatasync,syncfs,unlinkat -o "$tmp/$tool.tr" \
+      "$tool" --store "$s" "${args[@]}" >"$tmp/$tool.out"
+    h=$(cat "$tmp/$tool.out")
+    say "$tool syscalls (strace): $(grep -c 'O_CREAT' "$tmp/$tool.tr") files created," \
+      "$(grep -c 'openat(.*O_RDONLY' "$tmp/$tool.tr") opened for reading," \
+      "$(grep -cE 'rename(at2?)?\(' "$tmp/$tool.tr") renames, $(grep -cE 'f(data)?sync\(' "$tmp/$tool.tr") fsyncs," \
+      "$(grep -c 'syncfs(' "$tmp/$tool.tr") syncfs"
+  done
+else
+  say "(strace is not installed: no system call counts)"
+fi
