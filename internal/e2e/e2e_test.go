@@ -206,7 +206,7 @@ func TestWorkflowsAgree(t *testing.T) {
 	}
 	want := driver("run1.store", 1)
 	stores := []string{"run1.store"}
-	check := func(name, store, got string) {
+	check := func(t testing.TB, name, store, got string) {
 		t.Helper()
 		if got != want {
 			t.Errorf("%s: end hash %s, want %s (we-run unsharded)", name, got, want)
@@ -214,11 +214,13 @@ func TestWorkflowsAgree(t *testing.T) {
 		stores = append(stores, store)
 	}
 
-	check("we-run --shards 2", "run2.store", driver("run2.store", 2))
-	check("we-run --shards 3", "run3.store", driver("run3.store", 3))
-	check("we-run again", "run2.store", driver("run2.store", 2))
+	check(t, "we-run --shards 2", "run2.store", driver("run2.store", 2))
+	check(t, "we-run --shards 3", "run3.store", driver("run3.store", 3))
+	check(t, "we-run again", "run2.store", driver("run2.store", 2))
 
-	vars := func(tool, store, shardStore string) []string {
+	// The workflows' settings; RESAMPLE is pasted into shell commands,
+	// hence the quotes.
+	vars := func(store, shardStore string) []string {
 		v := []string{"STORE=" + store, "CYCLES=" + strconv.Itoa(wfCycles), "SHARDS=" + strconv.Itoa(wfShards),
 			"STEPS=" + strconv.Itoa(wfSteps), "INIT=" + wfInit, "RESAMPLE=" + wfResample, "BIN=" + binDir}
 		if shardStore != "" {
@@ -230,10 +232,10 @@ func TestWorkflowsAgree(t *testing.T) {
 		mk := need(t, "make")
 		makefile := filepath.Join(repoRoot, "scripts", "workflows", "Makefile")
 		for _, c := range []struct{ store, shardStore string }{{"make.store", ""}, {"make-local.store", "make-shard-%.store"}} {
-			args := append([]string{"-s", "-j2", "-f", makefile}, vars("make", c.store, c.shardStore)...)
-			check("make "+c.store, c.store, lastHash(t, run(t, dir, mk, args...)))
+			args := append([]string{"-s", "-j2", "-f", makefile}, vars(c.store, c.shardStore)...)
+			check(t, "make "+c.store, c.store, lastHash(t, run(t, dir, mk, args...)))
 			// A finished workflow is up to date: the same hash at once.
-			check("make again "+c.store, c.store, lastHash(t, run(t, dir, mk, args...)))
+			check(t, "make again "+c.store, c.store, lastHash(t, run(t, dir, mk, args...)))
 		}
 		for i := 0; i < wfShards; i++ {
 			stores = append(stores, fmt.Sprintf("make-shard-%d.store", i))
@@ -243,8 +245,9 @@ func TestWorkflowsAgree(t *testing.T) {
 		smk := need(t, "snakemake")
 		snakefile := filepath.Join(repoRoot, "scripts", "workflows", "Snakefile")
 		for _, c := range []struct{ store, shardStore string }{{"smk.store", ""}, {"smk-local.store", "smk-shard-%.store"}} {
-			args := append([]string{"-s", snakefile, "-j", "2", "--config"}, vars("snakemake", c.store, c.shardStore)...)
-			check("snakemake "+c.store, c.store, lastHash(t, run(t, dir, smk, args...)))
+			args := append([]string{"-s", snakefile, "-j", "2", "--config"}, vars(c.store, c.shardStore)...)
+			check(t, "snakemake "+c.store, c.store, lastHash(t, run(t, dir, smk, args...)))
+			check(t, "snakemake again "+c.store, c.store, lastHash(t, run(t, dir, smk, args...)))
 		}
 		for i := 0; i < wfShards; i++ {
 			stores = append(stores, fmt.Sprintf("smk-shard-%d.store", i))
@@ -347,6 +350,9 @@ func TestCrashInit(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d trials killed we-init in flight (an uninterrupted run takes %v)", killed, trials, d)
+	if killed == 0 {
+		t.Errorf("no kill interrupted we-init: the test exercised no crash")
+	}
 }
 
 // TestCrashStep kills we-step mid-flight, twice, then runs it to the end:
@@ -383,6 +389,9 @@ func TestCrashStep(t *testing.T) {
 		fsckClean(t, store)
 	}
 	t.Logf("%d of %d kills interrupted we-step (an uninterrupted step takes %v)", killed, 2*trials, d)
+	if killed == 0 {
+		t.Errorf("no kill interrupted we-step: the test exercised no crash")
+	}
 }
 
 // The fixture of the merge and resample tests: a store holding the two
@@ -462,6 +471,9 @@ func TestCrashMerge(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d kills interrupted we-merge (an uninterrupted union takes %v)", killed, 2*trials, d)
+	if killed == 0 {
+		t.Errorf("no kill interrupted we-merge: the test exercised no crash")
+	}
 }
 
 // TestCrashResample kills we-resample (REVO on 1000 walkers, with
@@ -496,6 +508,9 @@ func TestCrashResample(t *testing.T) {
 		fsckClean(t, fixture.src)
 	}
 	t.Logf("%d of %d kills interrupted we-resample (an uninterrupted run takes %v)", killed, trials, d)
+	if killed == 0 {
+		t.Errorf("no kill interrupted we-resample: the test exercised no crash")
+	}
 }
 
 // background runs a command in a goroutine; wait returns its stdout.
