@@ -55,7 +55,7 @@ func TestWExploreLJPair(t *testing.T) {
 				h = strings.TrimSpace(runTool(t, store, s, "we-resample", "--resampler", "wexplore",
 					"--region-sizes", "1,0.5,0.35,0.25", "--max-regions", "10", "--pmax", "0.5", "--warp", "r>=1.0"))
 				var snap struct {
-					Cycle   int                `json:"cycle"`
+					Cycle   int `json:"cycle"`
 					Walkers []struct{ Weight float64 }
 					Summary map[string]float64 `json:"summary"`
 				}
