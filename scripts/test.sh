@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 need=()
 /usr/bin/python3 -c 'import cbor2, zstandard' 2>/dev/null || need+=(python3-cbor2 python3-zstandard)
 command -v snakemake >/dev/null 2>&1 || need+=(snakemake)
+command -v make >/dev/null 2>&1 || need+=(make)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test: installing ${need[*]}" >&2

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/wepipe/wepipe/internal/cli"
@@ -36,6 +37,9 @@ type StepOptions struct {
 	Shard, Shards int
 	// Progress, if set, is called after each walker.
 	Progress func(done, total int, steps int64, elapsed time.Duration)
+	// Resumed, if set, is told how many walkers an earlier, interrupted
+	// run of the same step had finished.
+	Resumed func(done, total int)
 }
 
 func stepRun(env *cli.Env, args []string) error {
@@ -88,7 +92,10 @@ func stepRun(env *cli.Env, args []string) error {
 			}
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	opt.Resumed = func(done, total int) {
+		env.Errorf("resuming: %d of %d walkers were done", done, total)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	out, err := StepSnapshot(ctx, st, in, opt)
 	if err != nil {
@@ -120,9 +127,63 @@ func stepParams(opt StepOptions) map[string]string {
 	}
 }
 
-// walkerKey names the computation of one walker's segment, for resuming.
-func walkerKey(in record.Hash, i int, opt StepOptions) [32]byte {
-	return store.MemoKey("we-step/walker", Version, in.String(), strconv.Itoa(i), strconv.Itoa(opt.Steps), strconv.FormatUint(opt.Seed, 10), strconv.Itoa(opt.Frames))
+// progressKey names the progress entry of a step: the walkers finished so
+// far, for resuming.
+func progressKey(in record.Hash, opt StepOptions) [32]byte {
+	return store.MemoKey("we-step/progress", Version, in.String(), fmt.Sprint(stepParams(opt)), strconv.Itoa(opt.Shard), strconv.Itoa(opt.Shards))
+}
+
+// progressEvery is how often a running step records which walkers are
+// done. A step shorter than that writes no progress at all: rerunning it
+// costs less than recording it would (one small file per cycle less on
+// the 1-step-per-cycle hot path).
+const progressEvery = 250 * time.Millisecond
+
+// readProgress parses a progress entry: one line per finished walker,
+// "slot state-hash [segment-hash]". Entries whose objects are missing or
+// damaged are skipped: the walker is computed again.
+func readProgress(st *store.Store, b []byte, lo, hi int) map[int]walkerResult {
+	done := map[int]walkerResult{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || len(f) > 3 {
+			continue
+		}
+		slot, err := strconv.Atoi(f[0])
+		if err != nil || slot < lo || slot >= hi {
+			continue
+		}
+		sh, err := record.ParseHash(f[1])
+		if err != nil {
+			continue
+		}
+		s, err := store.LoadAs[*record.State](st, sh)
+		if err != nil {
+			continue
+		}
+		r := walkerResult{slot: slot, state: sh, obs: s.Obs}
+		if len(f) == 3 {
+			seg, err := record.ParseHash(f[2])
+			if err != nil || !st.Has(record.KindSegment, seg) {
+				continue
+			}
+			r.segment = &seg
+		}
+		done[slot] = r
+	}
+	return done
+}
+
+func formatProgress(done []walkerResult) []byte {
+	var b strings.Builder
+	for _, r := range done {
+		fmt.Fprintf(&b, "%d %s", r.slot, r.state)
+		if r.segment != nil {
+			fmt.Fprintf(&b, " %s", r.segment)
+		}
+		b.WriteByte('\n')
+	}
+	return []byte(b.String())
 }
 
 type walkerResult struct {
@@ -167,20 +228,22 @@ func StepSnapshot(ctx context.Context, st *store.Store, in record.Hash, opt Step
 	lo, hi := record.ShardRange(opt.Shard, opt.Shards, n)
 	results := make([]walkerResult, n)
 	var todo []int
+	var finishedList []walkerResult
+	pkey := progressKey(in, opt)
+	var resumed map[int]walkerResult
+	if b, ok := st.ReadMemo(pkey); ok {
+		resumed = readProgress(st, b, lo, hi)
+	}
 	for i := lo; i < hi; i++ {
-		if hs, ok := st.Memo(walkerKey(in, i, opt)); ok && (len(hs) == 1 || len(hs) == 2) {
-			results[i] = walkerResult{slot: i, state: hs[0]}
-			if len(hs) == 2 {
-				results[i].segment = &hs[1]
-			}
-			// The observables live in the state: read them back.
-			s, err := store.LoadAs[*record.State](st, hs[0])
-			if err == nil {
-				results[i].obs = s.Obs
-				continue
-			}
+		if r, ok := resumed[i]; ok {
+			results[i] = r
+			finishedList = append(finishedList, r)
+			continue
 		}
 		todo = append(todo, i)
+	}
+	if opt.Resumed != nil && len(resumed) > 0 {
+		opt.Resumed(len(resumed), hi-lo)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -220,7 +283,9 @@ func StepSnapshot(ctx context.Context, st *store.Store, in record.Hash, opt Step
 			for i := range jobs {
 				r, err := propagateWalker(ctx, st, comp, eng, snap, in, i, worker, opt, loadState)
 				if err != nil {
-					fail(err)
+					if ctx.Err() == nil {
+						fail(err)
+					}
 					continue
 				}
 				select {
@@ -245,6 +310,7 @@ func StepSnapshot(ctx context.Context, st *store.Store, in record.Hash, opt Step
 	// The committer makes finished walkers durable in batches (one group
 	// of fsyncs for whatever is ready) and records them for resuming.
 	start := time.Now()
+	lastProgress := start
 	var nsteps int64
 	finished := (hi - lo) - len(todo)
 	for r := range done {
@@ -270,20 +336,28 @@ func StepSnapshot(ctx context.Context, st *store.Store, in record.Hash, opt Step
 			continue
 		}
 		for _, b := range batch {
-			hs := []record.Hash{b.state}
-			if b.segment != nil {
-				hs = append(hs, *b.segment)
-			}
-			if err := st.PutMemo(walkerKey(in, b.slot, opt), hs...); err != nil {
-				fail(fmt.Errorf("record walker %d: %w", b.slot, err))
-			}
 			b.items = nil
+			finishedList = append(finishedList, b)
 			results[b.slot] = b
 			nsteps += b.steps
 			finished++
 			if opt.Progress != nil {
 				opt.Progress(finished, hi-lo, nsteps, time.Since(start))
 			}
+		}
+		// Record which walkers are durable, so that a killed step resumes
+		// from them; the objects were made durable above, first.
+		if time.Since(lastProgress) >= progressEvery && finished < hi-lo {
+			if err := st.WriteMemo(pkey, formatProgress(finishedList)); err != nil {
+				fail(fmt.Errorf("record progress: %w", err))
+			}
+			lastProgress = time.Now()
+		}
+	}
+	if firstErr != nil || ctx.Err() != nil {
+		// Keep what is done for the next run, however short this one was.
+		if len(finishedList) > 0 {
+			st.WriteMemo(pkey, formatProgress(finishedList))
 		}
 	}
 	if firstErr != nil {
@@ -313,6 +387,10 @@ func StepSnapshot(ctx context.Context, st *store.Store, in record.Hash, opt Step
 		return h, fmt.Errorf("store snapshot: %w", err)
 	}
 	if err := st.PutMemo(stageKey, h); err != nil {
+		return h, err
+	}
+	// The stage entry supersedes the progress entry.
+	if err := st.RemoveMemo(pkey); err != nil {
 		return h, err
 	}
 	return h, nil
