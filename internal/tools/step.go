@@ -382,7 +382,16 @@ func StepSnapshot(ctx context.Context, st *store.Store, in record.Hash, opt Step
 	if opt.Shards > 1 {
 		out.Shard = &record.Shard{Index: opt.Shard, Count: opt.Shards, Total: n}
 	}
-	h, err := st.Put(out)
+	// The new states are durable (the committer wrote them); the system
+	// and the input snapshot were loaded from the store.
+	written := map[record.Hash]bool{in: true, snap.System: true}
+	for i := lo; i < hi; i++ {
+		written[results[i].state] = true
+		if results[i].segment != nil {
+			written[*results[i].segment] = true
+		}
+	}
+	h, err := st.PutAfter(out, written)
 	if err != nil {
 		return h, fmt.Errorf("store snapshot: %w", err)
 	}

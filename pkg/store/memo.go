@@ -2,8 +2,11 @@ package store
 
 import (
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/wepipe/wepipe/pkg/record"
 )
 
 // ReadMemo returns the raw content of memo entry key, if any. Memo
@@ -37,4 +40,26 @@ func (s *Store) RemoveMemo(key [32]byte) error {
 		return nil
 	}
 	return err
+}
+
+// PutAfter is Put for a writer that has itself just made some of o's
+// references durable: written lists them, and only the other references
+// are checked for existence (we-step stores 48 states, then a snapshot
+// referencing them; checking them again costs a stat each).
+func (s *Store) PutAfter(o record.Object, written map[record.Hash]bool) (record.Hash, error) {
+	it, err := NewItem(o)
+	if err != nil {
+		return record.Hash{}, err
+	}
+	seen := map[record.Hash]bool{}
+	for _, r := range o.Refs() {
+		if written[r] || seen[r] {
+			continue
+		}
+		seen[r] = true
+		if _, err := s.Kind(r); err != nil {
+			return it.Hash, fmt.Errorf("%s references %s, which is %w", o.ObjectKind(), r.Short(), ErrNotFound)
+		}
+	}
+	return it.Hash, s.PutItems([]Item{it})
 }
