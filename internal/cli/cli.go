@@ -213,3 +213,36 @@ func IsTerminal(w io.Writer) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
+
+// InputSnapshot opens the store and resolves the one snapshot a tool works
+// on: from the arguments, else from stdin.
+func (e *Env) InputSnapshot(storeFlag string, args []string) (*store.Store, record.Hash, *record.Snapshot, error) {
+	arg, err := e.OneInput(args)
+	if err != nil {
+		return nil, record.Hash{}, nil, err
+	}
+	st, err := e.OpenStore(storeFlag)
+	if err != nil {
+		return nil, record.Hash{}, nil, err
+	}
+	h, snap, err := ResolveSnapshot(st, arg)
+	return st, h, snap, err
+}
+
+// RequireComplete refuses the partial snapshot of one shard of a step
+// where a whole ensemble is needed.
+func RequireComplete(h record.Hash, snap *record.Snapshot) error {
+	if snap.Shard != nil {
+		return fmt.Errorf("snapshot %s is shard %d/%d of a step; assemble the shards with we-merge first", h.Short(), snap.Shard.Index, snap.Shard.Count)
+	}
+	return nil
+}
+
+// LoadSystem loads the system record h, naming it in errors.
+func LoadSystem(st *store.Store, h record.Hash) (*record.System, error) {
+	sys, err := store.LoadAs[*record.System](st, h)
+	if err != nil {
+		return nil, fmt.Errorf("load system %s: %w", h.Short(), err)
+	}
+	return sys, nil
+}

@@ -164,9 +164,9 @@ func lsSystems(l *lister, st *store.Store) error {
 	}
 	l.header("HASH", "NAME", "ATOMS", "ENGINE", "OBSERVABLES", "PARAMS")
 	for _, h := range hs {
-		s, err := store.LoadAs[*record.System](st, h)
+		s, err := cli.LoadSystem(st, h)
 		if err != nil {
-			return fmt.Errorf("load system %s: %w", h.Short(), err)
+			return err
 		}
 		r := row{h.String(), s.Name, s.NAtoms(), s.Engine, s.ObsNames(), s.Params}
 		var ps []string
@@ -209,9 +209,9 @@ func lsWalkers(l *lister, st *store.Store, arg string) error {
 	if err != nil {
 		return err
 	}
-	sys, err := store.LoadAs[*record.System](st, snap.System)
+	sys, err := cli.LoadSystem(st, snap.System)
 	if err != nil {
-		return fmt.Errorf("load system %s: %w", snap.System.Short(), err)
+		return err
 	}
 	names := sys.ObsNames()
 	type row struct {

@@ -66,24 +66,16 @@ func resampleRun(env *cli.Env, args []string) error {
 			return cli.Usagef("%v", err)
 		}
 	}
-	arg, err := env.OneInput(pos)
+	st, in, snap, err := env.InputSnapshot(*storeDir, pos)
 	if err != nil {
 		return err
 	}
-	st, err := env.OpenStore(*storeDir)
-	if err != nil {
+	if err := cli.RequireComplete(in, snap); err != nil {
 		return err
 	}
-	in, snap, err := cli.ResolveSnapshot(st, arg)
+	sys, err := cli.LoadSystem(st, snap.System)
 	if err != nil {
 		return err
-	}
-	if snap.Shard != nil {
-		return fmt.Errorf("snapshot %s is shard %d/%d of a step; assemble the shards with we-merge first", in.Short(), snap.Shard.Index, snap.Shard.Count)
-	}
-	sys, err := store.LoadAs[*record.System](st, snap.System)
-	if err != nil {
-		return fmt.Errorf("load system %s: %w", snap.System.Short(), err)
 	}
 	names := sys.ObsNames()
 	known := map[string]bool{}

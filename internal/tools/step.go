@@ -70,15 +70,7 @@ func stepRun(env *cli.Env, args []string) error {
 		}
 		opt.Shard, opt.Shards = i, n
 	}
-	arg, err := env.OneInput(pos)
-	if err != nil {
-		return err
-	}
-	st, err := env.OpenStore(*storeDir)
-	if err != nil {
-		return err
-	}
-	in, _, err := cli.ResolveSnapshot(st, arg)
+	st, in, _, err := env.InputSnapshot(*storeDir, pos)
 	if err != nil {
 		return err
 	}
@@ -205,16 +197,16 @@ func StepSnapshot(ctx context.Context, st *store.Store, in record.Hash, opt Step
 	if err != nil {
 		return record.Hash{}, fmt.Errorf("load snapshot %s: %w", in.Short(), err)
 	}
-	if snap.Shard != nil {
-		return record.Hash{}, fmt.Errorf("snapshot %s is shard %d/%d of a step; assemble the shards with we-merge first", in.Short(), snap.Shard.Index, snap.Shard.Count)
+	if err := cli.RequireComplete(in, snap); err != nil {
+		return record.Hash{}, err
 	}
 	stageKey := store.MemoKey("we-step", Version, in.String(), fmt.Sprint(stepParams(opt)), strconv.Itoa(opt.Shard), strconv.Itoa(opt.Shards))
 	if hs, ok := st.Memo(stageKey); ok && len(hs) == 1 {
 		return hs[0], nil
 	}
-	sysRec, err := store.LoadAs[*record.System](st, snap.System)
+	sysRec, err := cli.LoadSystem(st, snap.System)
 	if err != nil {
-		return record.Hash{}, fmt.Errorf("load system %s: %w", snap.System.Short(), err)
+		return record.Hash{}, err
 	}
 	comp, err := system.Compile(sysRec)
 	if err != nil {

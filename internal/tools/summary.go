@@ -8,8 +8,6 @@ import (
 	"github.com/wepipe/wepipe/internal/cli"
 	"github.com/wepipe/wepipe/pkg/analysis"
 	"github.com/wepipe/wepipe/pkg/lineage"
-	"github.com/wepipe/wepipe/pkg/record"
-	"github.com/wepipe/wepipe/pkg/store"
 )
 
 // Summary is we-summary: what a run found.
@@ -24,21 +22,13 @@ func summaryRun(env *cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	arg, err := env.OneInput(pos)
+	st, h, snap, err := env.InputSnapshot(*storeDir, pos)
 	if err != nil {
 		return err
 	}
-	st, err := env.OpenStore(*storeDir)
+	sys, err := cli.LoadSystem(st, snap.System)
 	if err != nil {
 		return err
-	}
-	h, snap, err := cli.ResolveSnapshot(st, arg)
-	if err != nil {
-		return err
-	}
-	sys, err := store.LoadAs[*record.System](st, snap.System)
-	if err != nil {
-		return fmt.Errorf("load system %s: %w", snap.System.Short(), err)
 	}
 	hist, err := lineage.History(st, h)
 	if err != nil {
