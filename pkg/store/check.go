@@ -91,10 +91,14 @@ func (s *Store) Check(opt CheckOptions) (*CheckReport, error) {
 				return
 			}
 			info, _ := e.Info()
-			data, _, err := s.read(k, h)
+			data, buf, _, err := s.read(k, h, true)
 			var o record.Object
 			if err == nil {
 				o, err = verifyDecode(data, k, h)
+			}
+			size := int64(len(data))
+			if buf != nil {
+				putBuf(buf)
 			}
 			if err != nil {
 				if ce := (*CorruptError)(nil); errors.As(err, &ce) {
@@ -111,7 +115,7 @@ func (s *Store) Check(opt CheckOptions) (*CheckReport, error) {
 			if info != nil {
 				rep.Bytes += info.Size()
 			}
-			rep.RawBytes += int64(len(data))
+			rep.RawBytes += size
 			for _, r := range typedRefs(o) {
 				refs = append(refs, ref{h, k, r})
 			}

@@ -74,34 +74,58 @@ func Compress(data []byte) []byte {
 // for frames without a declared content size too: the decoder stops at the
 // first block past the limit.
 func Decompress(z []byte) ([]byte, error) {
+	out, _, err := decompress(z, false)
+	return out, err
+}
+
+// decompress is Decompress; with pooled, a frame that declares its size is
+// decoded into a pooled buffer, returned for putBuf once the content is no
+// longer needed.
+func decompress(z []byte, pooled bool) ([]byte, *[]byte, error) {
 	limit := MaxObjectSize
 	var hdr zstd.Header
 	if err := hdr.Decode(z); err != nil {
-		return nil, fmt.Errorf("not a zstd frame: %w", err)
+		return nil, nil, fmt.Errorf("not a zstd frame: %w", err)
 	}
 	if hdr.HasFCS && hdr.FrameContentSize > uint64(limit) {
-		return nil, fmt.Errorf("frame declares %d decompressed bytes, over the limit of %d", hdr.FrameContentSize, limit)
+		return nil, nil, fmt.Errorf("frame declares %d decompressed bytes, over the limit of %d", hdr.FrameContentSize, limit)
 	}
 	d, err := decoderFor(limit)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// With a nil destination the decoder allocates the declared size (but
-	// no more than the input could expand to) or grows as it decodes.
-	out, err := d.DecodeAll(z, nil)
+	// no more than the input could expand to: a block of at least 4 bytes
+	// holds at most 128 KiB) or grows as it decodes.
+	var dst []byte
+	var buf *[]byte
+	if pooled && hdr.HasFCS && hdr.FrameContentSize >= pooledMin && hdr.FrameContentSize/(32<<10) <= uint64(len(z)) {
+		buf = getBuf(int(hdr.FrameContentSize) + 64)
+		dst = (*buf)[:0]
+	}
+	out, err := d.DecodeAll(z, dst)
+	if buf != nil {
+		*buf = out[:0]
+	}
+	fail := func(err error) ([]byte, *[]byte, error) {
+		if buf != nil {
+			putBuf(buf)
+		}
+		return nil, nil, err
+	}
 	if err != nil {
 		if errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) {
-			return nil, fmt.Errorf("decompressed size exceeds the limit of %d bytes", limit)
+			return fail(fmt.Errorf("decompressed size exceeds the limit of %d bytes", limit))
 		}
-		return nil, fmt.Errorf("zstd: %w", err)
+		return fail(fmt.Errorf("zstd: %w", err))
 	}
 	if int64(len(out)) > limit {
-		return nil, fmt.Errorf("decompressed size exceeds the limit of %d bytes", limit)
+		return fail(fmt.Errorf("decompressed size exceeds the limit of %d bytes", limit))
 	}
 	if hdr.HasFCS && !hdr.Skippable && uint64(len(out)) < hdr.FrameContentSize {
-		return nil, fmt.Errorf("zstd: frame declares %d bytes, holds %d", hdr.FrameContentSize, len(out))
+		return fail(fmt.Errorf("zstd: frame declares %d bytes, holds %d", hdr.FrameContentSize, len(out)))
 	}
-	return out, nil
+	return out, buf, nil
 }
 
 // Buffers of large objects are pooled: a 100,000-atom state is 4.8 MB and
@@ -163,7 +187,7 @@ func (s *Store) Get(h record.Hash) ([]byte, record.Kind, error) {
 
 // GetKind reads object h of kind k and verifies it.
 func (s *Store) GetKind(k record.Kind, h record.Hash) ([]byte, error) {
-	data, p, err := s.read(k, h)
+	data, _, p, err := s.read(k, h, false)
 	if err != nil {
 		return nil, err
 	}
@@ -174,43 +198,49 @@ func (s *Store) GetKind(k record.Kind, h record.Hash) ([]byte, error) {
 }
 
 // read returns the decompressed, not yet verified, content of object h of
-// kind k and the file's path.
-func (s *Store) read(k record.Kind, h record.Hash) ([]byte, string, error) {
-	p := s.Path(k, h)
+// kind k and the file's path. With pooled, the content may be in a pooled
+// buffer (returned as buf, nil otherwise) that the caller releases with
+// putBuf once it no longer needs it: decoders copy what they keep, as the
+// cbor.Unmarshaler contract requires.
+func (s *Store) read(k record.Kind, h record.Hash, pooled bool) (data []byte, buf *[]byte, p string, err error) {
+	p = s.Path(k, h)
 	f, err := os.Open(p)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, p, fmt.Errorf("%s %s: %w", k, h.Short(), ErrNotFound)
+			return nil, nil, p, fmt.Errorf("%s %s: %w", k, h.Short(), ErrNotFound)
 		}
-		return nil, p, err
+		return nil, nil, p, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, p, err
+		return nil, nil, p, err
 	}
 	if st.Size() > MaxObjectSize {
-		return nil, p, &CorruptError{p, fmt.Errorf("file of %d bytes exceeds the object size limit", st.Size())}
+		return nil, nil, p, &CorruptError{p, fmt.Errorf("file of %d bytes exceeds the object size limit", st.Size())}
 	}
 	zb := getBuf(int(st.Size()))
 	defer putBuf(zb)
 	if _, err := io.ReadFull(f, *zb); err != nil {
-		return nil, p, &CorruptError{p, fmt.Errorf("read: %w", err)}
+		return nil, nil, p, &CorruptError{p, fmt.Errorf("read: %w", err)}
 	}
-	data, err := Decompress(*zb)
+	data, buf, err = decompress(*zb, pooled)
 	if err != nil {
-		return nil, p, &CorruptError{p, err}
+		return nil, nil, p, &CorruptError{p, err}
 	}
-	return data, p, nil
+	return data, buf, p, nil
 }
 
 // load reads, verifies and decodes object h of kind k.
 func (s *Store) load(k record.Kind, h record.Hash) (record.Object, error) {
-	data, p, err := s.read(k, h)
+	data, buf, p, err := s.read(k, h, true)
 	if err != nil {
 		return nil, err
 	}
 	o, err := verifyDecode(data, k, h)
+	if buf != nil {
+		putBuf(buf)
+	}
 	if err != nil {
 		return nil, &CorruptError{p, err}
 	}
@@ -377,14 +407,17 @@ func (s *Store) putLarge(k record.Kind, data []byte) (record.Hash, error) {
 // CheckRefs verifies that every object o references is in the store, as
 // the kind the reference names: an object is written only after everything
 // it references exists. A missing reference's error wraps ErrNotFound.
-func (s *Store) CheckRefs(o record.Object) error {
+func (s *Store) CheckRefs(o record.Object) error { return s.checkRefs(o, nil) }
+
+// checkRefs is CheckRefs, trusting the references in written to exist.
+func (s *Store) checkRefs(o record.Object, written map[record.Hash]bool) error {
 	type kh struct {
 		k record.Kind
 		h record.Hash
 	}
 	seen := map[kh]bool{}
 	for _, r := range typedRefs(o) {
-		if seen[kh{r.kind, r.to}] {
+		if seen[kh{r.kind, r.to}] || written[r.to] {
 			continue
 		}
 		seen[kh{r.kind, r.to}] = true

@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/hex"
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -51,15 +50,8 @@ func (s *Store) PutAfter(o record.Object, written map[record.Hash]bool) (record.
 	if err != nil {
 		return record.Hash{}, err
 	}
-	seen := map[record.Hash]bool{}
-	for _, r := range o.Refs() {
-		if written[r] || seen[r] {
-			continue
-		}
-		seen[r] = true
-		if _, err := s.Kind(r); err != nil {
-			return it.Hash, fmt.Errorf("%s references %s, which is %w", o.ObjectKind(), r.Short(), ErrNotFound)
-		}
+	if err := s.checkRefs(o, written); err != nil {
+		return it.Hash, err
 	}
 	return it.Hash, s.PutItems([]Item{it})
 }

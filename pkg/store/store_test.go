@@ -568,3 +568,122 @@ func TestMemo(t *testing.T) {
 }
 
 func hexKey(k [32]byte) string { return record.Hash(k).String() }
+
+// TestLoadKeepsNoBuffer checks that a loaded record shares no memory with
+// the pooled buffer it was decoded from: loading more objects, which
+// reuses the buffer, must not change it. Decoders copy what they keep (the
+// cbor.Unmarshaler contract); this holds them to it for floats and bytes.
+func TestLoadKeepsNoBuffer(t *testing.T) {
+	s := newStore(t)
+	r := stream("nobuffer", 0)
+	var hs []record.Hash
+	var want []*record.State
+	for i := 0; i < 3; i++ {
+		st := makeState(r, 3000) // 144 kB of CBOR: a pooled buffer
+		want = append(want, st)
+		hs = append(hs, mustPut(t, s, st))
+	}
+	sys := mustPut(t, s, makeSystem(3000, hs[0]))
+	var snaps []record.Hash
+	var blobs [][]byte
+	for i := 0; i < 3; i++ {
+		sn := makeSnapshot(uint64(i), sys, hs[:1], nil)
+		blob := make([]byte, 100<<10)
+		for j := range blob {
+			blob[j] = byte(r.IntN(256))
+		}
+		sn.Resampler = &record.Resampler{Name: "test", State: blob}
+		blobs = append(blobs, blob)
+		snaps = append(snaps, mustPut(t, s, sn))
+	}
+	var got []*record.State
+	var gotSnaps []*record.Snapshot
+	for i := range hs {
+		st, err := LoadAs[*record.State](s, hs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, st)
+		sn, err := LoadAs[*record.Snapshot](s, snaps[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotSnaps = append(gotSnaps, sn)
+	}
+	for i := range got {
+		if !reflect.DeepEqual(got[i].Positions, want[i].Positions) || !reflect.DeepEqual(got[i].Velocities, want[i].Velocities) {
+			t.Errorf("state %d changed after later loads", i)
+		}
+		if !bytes.Equal(gotSnaps[i].Resampler.State, blobs[i]) {
+			t.Errorf("snapshot %d's resampler state changed after later loads", i)
+		}
+	}
+}
+
+func TestMemoRaw(t *testing.T) {
+	s := newStore(t)
+	key := MemoKey("progress", "1")
+	if _, ok := s.ReadMemo(key); ok {
+		t.Fatal("entry before WriteMemo")
+	}
+	for _, content := range []string{"first\n", "second, longer\n"} {
+		if err := s.WriteMemo(key, []byte(content)); err != nil {
+			t.Fatal(err)
+		}
+		if b, ok := s.ReadMemo(key); !ok || string(b) != content {
+			t.Fatalf("ReadMemo = %q %v, want %q", b, ok, content)
+		}
+	}
+	for i := 0; i < 2; i++ { // removing a missing entry is not an error
+		if err := s.RemoveMemo(key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := s.ReadMemo(key); ok {
+		t.Error("entry after RemoveMemo")
+	}
+	// A store without memo/ (an older layout) gets one.
+	os.RemoveAll(filepath.Join(s.Dir(), memoDir))
+	if err := s.WriteMemo(key, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if b, ok := s.ReadMemo(key); !ok || string(b) != "x" {
+		t.Errorf("after recreating memo/: %q %v", b, ok)
+	}
+	if tmp := tempFiles(t, s); len(tmp) != 0 {
+		t.Errorf("temp files left: %v", tmp)
+	}
+}
+
+func TestPutAfter(t *testing.T) {
+	s := newStore(t)
+	r := stream("after", 0)
+	st := mustPut(t, s, makeState(r, 2))
+	sys := mustPut(t, s, makeSystem(2, st))
+	absent, _ := NewItem(makeState(r, 2))
+	sn := makeSnapshot(1, sys, []record.Hash{st, absent.Hash}, nil)
+	// A reference not in written is checked.
+	_, err := s.PutAfter(sn, map[record.Hash]bool{st: true})
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("PutAfter with a missing reference: %v", err)
+	}
+	wantErr(t, err, "walkers[1].state", absent.Hash.Short())
+	if hs, _ := s.List(record.KindSnapshot); len(hs) != 0 {
+		t.Fatal("refused snapshot written")
+	}
+	// References in written are trusted: the writer made them durable.
+	if err := s.PutItems([]Item{absent}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.PutAfter(sn, map[record.Hash]bool{st: true, absent.Hash: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := LoadAs[*record.Snapshot](s, h); err != nil || !reflect.DeepEqual(got, sn) {
+		t.Errorf("LoadAs after PutAfter: %v", err)
+	}
+	// A reference of the wrong kind not in written is refused.
+	_, err = s.PutAfter(makeSnapshot(2, st, []record.Hash{st}, nil), nil)
+	wantErr(t, err, "system", st.Short(), "is a state, not a system")
+	checkClean(t, s)
+}

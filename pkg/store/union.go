@@ -89,11 +89,14 @@ func fetch(src *Store, k record.Kind, h record.Hash) fetched {
 	if err != nil {
 		return fetched{err: err}
 	}
-	data, err := Decompress(z)
+	data, buf, err := decompress(z, true)
 	if err != nil {
 		return fetched{err: err}
 	}
 	o, err := verifyDecode(data, k, h)
+	if buf != nil {
+		putBuf(buf)
+	}
 	if err != nil {
 		return fetched{err: err}
 	}
