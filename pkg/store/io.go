@@ -25,12 +25,15 @@ import (
 // state stays at ratio 1.000 under both, since random mantissas are
 // incompressible, and a 48-walker snapshot reaches 0.541 under both) while
 // compressing a state about 1.5× faster. EncodeAll is safe for concurrent
-// use.
+// use. Single-segment frames always declare their content size (the
+// library omits it below 256 bytes otherwise), so that readers can size
+// their buffer exactly and refuse oversized objects before decoding
+// (FORMAT.md §1: writers write the size).
 var encoder *zstd.Encoder
 
 func init() {
 	var err error
-	encoder, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderCRC(true))
+	encoder, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderCRC(true), zstd.WithSingleSegment(true))
 	if err != nil {
 		panic(err)
 	}
