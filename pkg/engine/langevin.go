@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/wepipe/wepipe/pkg/potential"
+	"github.com/wepipe/wepipe/pkg/fmath"
 )
 
 // Langevin is the built-in Langevin integrator, BAOAB splitting
@@ -71,8 +71,8 @@ func (Langevin) Propagate(ctx context.Context, sys *System, in State, req Reques
 	dt := sys.Timestep
 	hdt := dt / 2
 	kT := Boltzmann * sys.Temperature
-	// potential.Exp, not math.Exp: the same bits on every machine.
-	c1 := potential.Exp(-sys.Friction * dt)
+	// fmath.Exp, not math.Exp: the same bits on every machine.
+	c1 := fmath.Exp(-sys.Friction * dt)
 	noise := sys.Friction > 0 && kT > 0
 	// Per-coordinate constants: Δt/(2m) for B, c₂ for O.
 	hm := make([]float64, 3*n)

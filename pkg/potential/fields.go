@@ -2,6 +2,8 @@ package potential
 
 import (
 	"github.com/wepipe/wepipe/pkg/geom"
+
+	"github.com/wepipe/wepipe/pkg/fmath"
 )
 
 // doubleWell is the one-particle double well
@@ -96,7 +98,7 @@ func newMullerBrown(p map[string]float64, atoms []int, n int, _ []float64) (term
 func MullerBrown(x, y float64) (v, dvdx, dvdy float64) {
 	for k := 0; k < 4; k++ {
 		dx, dy := x-mbx0[k], y-mby0[k]
-		t := float64(mbA[k] * Exp(float64(mba[k]*dx*dx)+float64(mbb[k]*dx*dy)+float64(mbc[k]*dy*dy)))
+		t := float64(mbA[k] * fmath.Exp(float64(mba[k]*dx*dx)+float64(mbb[k]*dx*dy)+float64(mbc[k]*dy*dy)))
 		v += t
 		dvdx += float64(t * (float64(2*mba[k]*dx) + float64(mbb[k]*dy)))
 		dvdy += float64(t * (float64(mbb[k]*dx) + float64(2*mbc[k]*dy)))

@@ -386,39 +386,3 @@ func BenchmarkLJCut(b *testing.B) {
 
 // TestExp compares Exp with math.Exp (itself within 1 ulp) over the whole
 // range: within 3 ulp (2 observed), plus the special values.
-func TestExp(t *testing.T) {
-	s := stream(11)
-	worst := 0.0
-	for i := 0; i < 200000; i++ {
-		var x float64
-		switch i % 3 {
-		case 0:
-			x = 1400*s.Float64() - 700
-		case 1:
-			x = 2*s.Float64() - 1
-		default:
-			x = 1e-3 * (2*s.Float64() - 1)
-		}
-		got, want := Exp(x), math.Exp(x)
-		ulp := math.Abs(got-want) / (math.Nextafter(want, math.Inf(1)) - want)
-		worst = math.Max(worst, ulp)
-	}
-	t.Logf("worst error %.2f ulp", worst)
-	if worst > 3 {
-		t.Errorf("Exp off by %.2f ulp", worst)
-	}
-	for _, c := range []struct{ x, want float64 }{
-		{0, 1}, {math.Inf(1), math.Inf(1)}, {math.Inf(-1), 0}, {710, math.Inf(1)}, {-800, 0},
-	} {
-		if got := Exp(c.x); got != c.want {
-			t.Errorf("Exp(%v) = %v, want %v", c.x, got, c.want)
-		}
-	}
-	if !math.IsNaN(Exp(math.NaN())) {
-		t.Error("Exp(NaN) is not NaN")
-	}
-	// Subnormal results stay within 1 of the last representable step.
-	if got, want := Exp(-740), math.Exp(-740); math.Abs(got-want) > 2*5e-324 {
-		t.Errorf("Exp(-740) = %v, want %v", got, want)
-	}
-}

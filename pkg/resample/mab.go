@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/wepipe/wepipe/pkg/rng"
+
+	"github.com/wepipe/wepipe/pkg/fmath"
 )
 
 // MAB is WESTPA's minimal adaptive binning: Torrillo, Bogetti & Chong,
@@ -298,7 +300,7 @@ func mabMaxZ(walkers []Walker, order []int, strict bool) int {
 	var ahead float64 // Σ_{j>i} w_j, accumulated from the far end as np.cumsum(w[1:][::-1])
 	for i := n - 2; i >= 0; i-- {
 		ahead += walkers[order[i+1]].Weight
-		z := math.Log(walkers[order[i]].Weight) - math.Log(ahead)
+		z := fmath.Log(walkers[order[i]].Weight) - fmath.Log(ahead)
 		// ≥ while walking backwards keeps the first maximum, as np.argmax.
 		if z >= bestZ {
 			best, bestZ = i, z

@@ -14,6 +14,9 @@
 //   - seeds are SHA-256 digests of a domain string and the inputs that
 //     identify the choice (Key).
 //
+// Every function the streams use is fmath's or IEEE basic arithmetic with
+// products rounded explicitly, so a stream is the same on every machine.
+//
 // A Stream is not safe for concurrent use: give every walker its own.
 package rng
 
@@ -22,6 +25,8 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+
+	"github.com/wepipe/wepipe/pkg/fmath"
 )
 
 // Key derives a 32-byte seed from a domain (the stage, e.g. "we-step"),
@@ -199,8 +204,8 @@ func (s *Stream) zig(b uint64) (float64, bool) {
 	if i == 0 {
 		// Tail beyond r (Marsaglia 1964).
 		for {
-			x := -math.Log(1-s.Float64()) / zigR
-			y := -math.Log(1 - s.Float64())
+			x := -fmath.Log(1-s.Float64()) / zigR
+			y := -fmath.Log(1 - s.Float64())
 			if 2*y > x*x {
 				if u < 0 {
 					return -(zigR + x), true
@@ -210,7 +215,7 @@ func (s *Stream) zig(b uint64) (float64, bool) {
 		}
 	}
 	f0, f1 := zigF[i], zigF[i+1]
-	if f1+s.Float64()*(f0-f1) < math.Exp(-0.5*z*z) {
+	if f1+float64(s.Float64()*(f0-f1)) < fmath.Exp(-0.5*z*z) { // rounded product: never fused
 		return z, true
 	}
 	return 0, false
@@ -228,11 +233,11 @@ const (
 var zigX, zigF [zigN + 1]float64
 
 func init() {
-	f := func(x float64) float64 { return math.Exp(-0.5 * x * x) }
+	f := func(x float64) float64 { return fmath.Exp(-0.5 * x * x) }
 	zigX[0] = zigV / f(zigR)
 	zigX[1] = zigR
 	for i := 1; i < zigN-1; i++ {
-		zigX[i+1] = math.Sqrt(-2 * math.Log(zigV/zigX[i]+f(zigX[i])))
+		zigX[i+1] = math.Sqrt(-2 * fmath.Log(zigV/zigX[i]+f(zigX[i])))
 	}
 	zigX[zigN] = 0
 	for i := range zigX {

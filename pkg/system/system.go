@@ -301,7 +301,10 @@ func init() {
 			{Name: "epsilon", Default: 41.84, Unit: "kJ/mol", Doc: "LJ ε (10 kcal/mol)"},
 		}, integratorParams(300, 1, 0.002)...),
 		build: func(p map[string]float64) (*Spec, error) {
-			r0 := math.Pow(2, 1.0/6) * p["sigma"]
+			// 2^(1/6), the LJ minimum: a literal, so that the initial
+			// state is the same bits on every machine.
+			const twoSixth = 1.122462048309373
+			r0 := twoSixth * p["sigma"]
 			return &Spec{
 				Particles:   []Particle{{Name: "A", Element: "Ar", Mass: p["mass"]}, {Name: "B", Element: "Ar", Mass: p["mass"]}},
 				Potential:   []record.Term{{Type: "lj", Params: map[string]float64{"sigma": p["sigma"], "epsilon": p["epsilon"]}}},

@@ -1,4 +1,4 @@
-package potential
+package fmath
 
 import "math"
 

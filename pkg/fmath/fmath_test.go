@@ -1,0 +1,94 @@
+package fmath
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func ulps(got, want float64) float64 {
+	if got == want {
+		return 0
+	}
+	return math.Abs(got-want) / (math.Nextafter(math.Abs(want), math.Inf(1)) - math.Abs(want))
+}
+
+// Exp against math.Exp (itself within 1 ulp): the Taylor evaluation adds
+// at most a couple of roundings, so ≤ 3 ulp.
+func TestExp(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	worst := 0.0
+	for i := 0; i < 200000; i++ {
+		var x float64
+		switch i % 3 {
+		case 0:
+			x = 1400*r.Float64() - 700
+		case 1:
+			x = 2*r.Float64() - 1
+		default:
+			x = 1e-3 * (2*r.Float64() - 1)
+		}
+		worst = math.Max(worst, ulps(Exp(x), math.Exp(x)))
+	}
+	t.Logf("worst error %.2f ulp", worst)
+	if worst > 3 {
+		t.Errorf("Exp off by %.2f ulp", worst)
+	}
+	for _, c := range []struct{ x, want float64 }{
+		{0, 1}, {math.Inf(1), math.Inf(1)}, {math.Inf(-1), 0}, {710, math.Inf(1)}, {-800, 0},
+	} {
+		if got := Exp(c.x); got != c.want {
+			t.Errorf("Exp(%v) = %v, want %v", c.x, got, c.want)
+		}
+	}
+	if !math.IsNaN(Exp(math.NaN())) {
+		t.Error("Exp(NaN) is not NaN")
+	}
+}
+
+// Log against math.Log: fdlibm's algorithm is within 1 ulp; the two
+// implementations may round differently, so ≤ 2 ulp apart.
+func TestLog(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	worst := 0.0
+	for i := 0; i < 200000; i++ {
+		var x float64
+		switch i % 4 {
+		case 0:
+			x = r.Float64()
+		case 1:
+			x = math.Exp(1400*r.Float64() - 700)
+		case 2:
+			x = 1 + 1e-6*(2*r.Float64()-1)
+		default:
+			x = math.Float64frombits(r.Uint64() >> 2) // any positive finite
+		}
+		if x < 0x1p-1022 {
+			continue // subnormals: below (amd64's math.Log is wrong there)
+		}
+		worst = math.Max(worst, ulps(Log(x), math.Log(x)))
+	}
+	t.Logf("worst error %.2f ulp", worst)
+	if worst > 2 {
+		t.Errorf("Log off by %.2f ulp", worst)
+	}
+	for _, c := range []struct{ x, want float64 }{
+		{1, 0}, {math.E, 1}, {math.Inf(1), math.Inf(1)}, {0, math.Inf(-1)}, {2, math.Ln2},
+	} {
+		if got := Log(c.x); got != c.want {
+			t.Errorf("Log(%v) = %v, want %v", c.x, got, c.want)
+		}
+	}
+	if !math.IsNaN(Log(-1)) || !math.IsNaN(Log(math.NaN())) {
+		t.Error("Log of a negative number or NaN is not NaN")
+	}
+	// Subnormals, against log(x·2¹⁰⁰) − 100·ln2 computed on normal numbers.
+	// (Go's amd64 assembly math.Log returns about −709.07 for 4e-310,
+	// whose logarithm is −712.41.)
+	for _, x := range []float64{5e-324, 4.0084966849331e-310, 1e-310, 2e-308} {
+		want := Log(x*0x1p100) - 100*math.Ln2
+		if got := Log(x); math.Abs(got-want) > 1e-12*math.Abs(want) {
+			t.Errorf("Log(%v) = %v, want %v", x, got, want)
+		}
+	}
+}
