@@ -112,12 +112,14 @@ func (Langevin) Propagate(ctx context.Context, sys *System, in State, req Reques
 			r.FillNormal(g)
 		}
 		if noise && s > 1 {
-			for i := range x { // B (step s−1), B A O A
-				v[i] += float64(hm[i] * f[i])
-				v[i] += float64(hm[i] * f[i])
-				x[i] += float64(hdt * v[i])
-				v[i] = float64(c1*v[i]) + float64(c2[i]*g[i])
-				x[i] += float64(hdt * v[i])
+			for i := range x { // B (step s−1), B A O A, in registers
+				kick := float64(hm[i] * f[i])
+				vi := v[i] + kick
+				vi += kick
+				xi := x[i] + float64(hdt*vi)
+				vi = float64(c1*vi) + float64(c2[i]*g[i])
+				x[i] = xi + float64(hdt*vi)
+				v[i] = vi
 			}
 		} else {
 			if s == 1 {
