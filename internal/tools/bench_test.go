@@ -1,0 +1,63 @@
+package tools
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/wepipe/wepipe/internal/cli"
+)
+
+// benchStore makes a 48-walker lj-pair store in dir (a tmpfs such as
+// /dev/shm when it exists, so that the figures are the tools' own cost and
+// not the file system's) and returns it with the hash of one stepped
+// snapshot.
+func benchStore(b *testing.B) (string, string) {
+	dir := os.Getenv("WE_BENCH_DIR")
+	if dir == "" {
+		dir = "/dev/shm"
+		if _, err := os.Stat(dir); err != nil {
+			dir = b.TempDir()
+		}
+	}
+	d, err := os.MkdirTemp(dir, "wepipe-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(d) })
+	st := d + "/s"
+	h := runBench(b, Init, "--store", st, "--system", "lj-pair", "--walkers", "48")
+	h = runBench(b, Step, "--store", st, "--steps", "1", h)
+	return st, h
+}
+
+func runBench(b *testing.B, tool func(*cli.Env, []string) int, args ...string) string {
+	var out, errb bytes.Buffer
+	env := &cli.Env{Name: "bench", Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+	if code := tool(env, args); code != 0 {
+		b.Fatalf("%v: exit %d: %s", args, code, errb.String())
+	}
+	return strings.TrimSpace(out.String())
+}
+
+// BenchmarkCycle measures one pipeline cycle's work inside the tools (no
+// process start): we-step --steps 1 and we-resample of 48 lj-pair walkers.
+// Each iteration uses another seed, so that no memo entry answers it.
+func BenchmarkCycle(b *testing.B) {
+	st, h := benchStore(b)
+	b.Run("step", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			runBench(b, Step, "--store", st, "--steps", "1", "--seed", strconv.Itoa(i+1), h)
+		}
+	})
+	for _, m := range [][]string{{"--resampler", "none"}, {"--resampler", "wexplore", "--region-sizes", "1,0.5,0.35,0.25", "--pmax", "0.5", "--warp", "r>=1.0"}} {
+		b.Run("resample-"+m[1], func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				runBench(b, Resample, append([]string{"--store", st, "--seed", strconv.Itoa(i + 1), h}, m...)...)
+			}
+		})
+	}
+}
+
