@@ -60,6 +60,25 @@ func resampleRun(env *cli.Env, args []string) error {
 	if _, ok := resampleFlags[*method]; !ok {
 		return cli.Usagef("--resampler %q: want none, revo, wexplore, binned or mab", *method)
 	}
+	// Zero means "the method's default": record the effective value, so
+	// that --pmax 0.1 and no --pmax give the same snapshot.
+	setDefault := func(name string, v *float64, def float64) {
+		if *v == 0 {
+			*v = def
+			fs.Set(name, strconv.FormatFloat(def, 'g', -1, 64))
+		}
+	}
+	switch *method {
+	case "revo":
+		setDefault("pmin", pmin, resample.REVODefaultPMin)
+		setDefault("pmax", pmax, resample.REVODefaultPMax)
+	case "wexplore":
+		setDefault("pmin", pmin, resample.WExploreDefaultPMin)
+		setDefault("pmax", pmax, resample.WExploreDefaultPMax)
+	case "binned", "mab":
+		setDefault("min-weight", minW, resample.HuberKimDefaultMinWeight)
+		setDefault("max-weight", maxW, resample.HuberKimDefaultMaxWeight)
+	}
 	conds := make([]warp.Cond, len(warps))
 	for i, w := range warps {
 		if conds[i], err = warp.Parse(w); err != nil {

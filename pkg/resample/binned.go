@@ -707,3 +707,10 @@ func binRun(name string, walkers []Walker, as []binAssign, target func(flat int)
 		},
 	}, nil
 }
+
+// WESTPA's defaults for HuberKim's zero-valued weight bounds, for callers
+// that record the effective configuration.
+const (
+	HuberKimDefaultMinWeight = binDefaultMinWeight
+	HuberKimDefaultMaxWeight = binDefaultMaxWeight
+)
