@@ -60,4 +60,3 @@ func BenchmarkCycle(b *testing.B) {
 		})
 	}
 }
-

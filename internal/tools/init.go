@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/wepipe/wepipe/internal/cli"
+	"github.com/wepipe/wepipe/pkg/engine"
 	"github.com/wepipe/wepipe/pkg/record"
 	"github.com/wepipe/wepipe/pkg/store"
 	"github.com/wepipe/wepipe/pkg/system"
@@ -44,6 +45,11 @@ func initRun(env *cli.Env, args []string) error {
 	built, err := buildSystem(*sysName, sets)
 	if err != nil {
 		return err
+	}
+	if _, err := engine.Lookup(built.System.Engine); err != nil {
+		// Not an error: another build (with the user's own engine) may
+		// step it. But a typo should not wait for we-step to show.
+		env.Errorf("warning: %v; this build's we-step cannot propagate the system", err)
 	}
 	st, err := store.Create(env.StoreDir(*storeDir))
 	if err != nil {
