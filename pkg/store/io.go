@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -69,7 +70,58 @@ func compressBound(n int) int { return n + n>>7 + 64 }
 
 // Compress returns the zstd frame a store file holds for data.
 func Compress(data []byte) []byte {
-	return encoder.EncodeAll(data, make([]byte, 0, compressBound(len(data))))
+	return compressTo(make([]byte, 0, compressBound(len(data))), data)
+}
+
+// rawMin is the size from which content that does not compress is stored
+// in raw blocks (below, the search is cheap and small objects compress).
+const rawMin = 1 << 20
+
+// compressTo appends data's zstd frame to dst. Positions and velocities
+// have random low mantissa bits and do not compress (ratio 1.000 on a
+// 100,000-atom state); the encoder would spend half of a Put searching
+// for matches and then store raw blocks anyway. So a large object whose
+// middle 64 KiB do not shrink by 1/32 is written directly as a frame of
+// raw blocks (RFC 8878 §3.1.1.2): the same format any zstd reader reads,
+// with the content size declared and no content checksum — the SHA-256
+// that names the object verifies every read.
+func compressTo(dst, data []byte) []byte {
+	if len(data) >= rawMin && !compressible(data) {
+		return appendRawFrame(dst, data)
+	}
+	return encoder.EncodeAll(data, dst)
+}
+
+func compressible(data []byte) bool {
+	const probe = 64 << 10
+	p := data[len(data)/2 : len(data)/2+probe]
+	zb := getBuf(compressBound(probe))
+	defer putBuf(zb)
+	return len(encoder.EncodeAll(p, (*zb)[:0])) < probe-probe/32
+}
+
+// appendRawFrame appends a zstd frame holding data in raw blocks: magic
+// number, a frame header descriptor 0xE0 (8-byte content size, single
+// segment, no checksum, no dictionary), the content size, then blocks of
+// at most 128 KiB, each behind a 3-byte little-endian header
+// (last-block bit, block type 0 = raw, size << 3).
+func appendRawFrame(dst, data []byte) []byte {
+	const maxBlock = 128 << 10
+	dst = append(dst, 0x28, 0xb5, 0x2f, 0xfd, 0xe0)
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(len(data)))
+	for {
+		n := min(len(data), maxBlock)
+		h := uint32(n) << 3
+		if n == len(data) {
+			h |= 1
+		}
+		dst = append(dst, byte(h), byte(h>>8), byte(h>>16))
+		dst = append(dst, data[:n]...)
+		data = data[n:]
+		if len(data) == 0 {
+			return dst
+		}
+	}
 }
 
 // Decompress decodes one store file's zstd frame, refusing input that
@@ -385,7 +437,7 @@ func (s *Store) putLarge(k record.Kind, data []byte) (record.Hash, error) {
 		close(done)
 	}()
 	zb := getBuf(compressBound(len(data)))
-	z := encoder.EncodeAll(data, (*zb)[:0])
+	z := compressTo((*zb)[:0], data)
 	tmp, err := writeTemp(filepath.Join(s.dir, tmpDir), "put", z, !fsyncOff)
 	putBuf(zb)
 	<-done
@@ -518,7 +570,7 @@ func (s *Store) PutItems(items []Item) error {
 		var zb *[]byte
 		if z == nil {
 			zb = getBuf(compressBound(len(it.Data)))
-			z = encoder.EncodeAll(it.Data, (*zb)[:0])
+			z = compressTo((*zb)[:0], it.Data)
 		}
 		jobs[i].tmp, errs[i] = writeTemp(tmpdir, it.Hash.String()[:16], z, fsyncEach)
 		if zb != nil {
