@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/wepipe/wepipe/internal/cli"
+	"github.com/wepipe/wepipe/pkg/fmath"
 	"github.com/wepipe/wepipe/pkg/geom"
 	"github.com/wepipe/wepipe/pkg/record"
 	"github.com/wepipe/wepipe/pkg/resample"
@@ -457,7 +458,7 @@ func ResampleSnapshot(st *store.Store, in record.Hash, snap *record.Snapshot, sy
 	// DESIGN §7: weight is conserved to 1e-12. The sums are compensated,
 	// so that the check measures the resampler, not the rounding of a
 	// plain sum over 10⁴ walkers (which alone can reach 1e-12).
-	sumIn, sumOut := compensatedSum(in1), compensatedSum(out1)
+	sumIn, sumOut := fmath.Sum(in1), fmath.Sum(out1)
 	if math.Abs(sumOut-sumIn) > 1e-12 {
 		return nil, fmt.Errorf("resample (%s): weight not conserved: %.17g in, %.17g out", method, sumIn, sumOut)
 	}
@@ -474,21 +475,4 @@ func ResampleSnapshot(st *store.Store, in record.Hash, snap *record.Snapshot, sy
 	}
 	sort.SliceStable(out.Warps, func(i, j int) bool { return out.Warps[i].Walker < out.Warps[j].Walker })
 	return out, nil
-}
-
-// compensatedSum is Σx by Neumaier's improved Kahan summation (Neumaier,
-// ZAMM 54, 39 (1974)): the error is bounded by 2ε|Σx| independently of the
-// number of terms, for terms of one sign.
-func compensatedSum(x []float64) float64 {
-	var s, c float64
-	for _, v := range x {
-		t := s + v
-		if math.Abs(s) >= math.Abs(v) {
-			c += (s - t) + v
-		} else {
-			c += (v - t) + s
-		}
-		s = t
-	}
-	return s + c
 }

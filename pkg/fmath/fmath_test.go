@@ -92,3 +92,23 @@ func TestLog(t *testing.T) {
 		}
 	}
 }
+
+// TestSum checks the CPython ≥ 3.12 float sum: compensated, unlike
+// left-to-right addition.
+func TestSum(t *testing.T) {
+	for _, tc := range []struct {
+		xs   []float64
+		want float64
+	}{
+		{[]float64{0.1}, 0.1},
+		{[]float64{0.2, 0.1}, 0.30000000000000004},
+		// Python 3.12: sum([1e16, 1.0, 1.0]) == 1.0000000000000002e16,
+		// where (1e16 + 1) + 1 == 1e16.
+		{[]float64{1e16, 1, 1}, 1.0000000000000002e16},
+		{[]float64{0.1, 0.2, 0.3}, 0.6},
+	} {
+		if got := Sum(tc.xs); got != tc.want {
+			t.Errorf("sum(%v) = %v, want %v", tc.xs, got, tc.want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/wepipe/wepipe/pkg/fmath"
 	"github.com/wepipe/wepipe/pkg/rng"
 )
 
@@ -983,31 +984,10 @@ func revoApply(rec []Record, walkers []Walker) []Out {
 				out[t] = Out{Parent: i, Weight: share}
 			}
 		case KeepMerge:
-			out[r.Targets[0]] = Out{Parent: i, Weight: revoPySum(append([]float64{w}, squashed[i]...))}
+			out[r.Targets[0]] = Out{Parent: i, Weight: fmath.Sum(append([]float64{w}, squashed[i]...))}
 		}
 	}
 	return out
-}
-
-// revoPySum is CPython's sum() over floats since 3.12 (builtin_sum_impl in
-// Python/bltinmodule.c): left to right with Neumaier's compensation
-// (Z. angew. Math. Mech. 54, 39–51, 1974), the compensation added at the
-// end when it is non-zero and finite. The first term is exact (0 + x).
-func revoPySum(xs []float64) float64 {
-	var f, comp float64
-	for _, x := range xs {
-		t := f + x
-		if math.Abs(f) >= math.Abs(x) {
-			comp += (f - t) + x
-		} else {
-			comp += (x - t) + f
-		}
-		f = t
-	}
-	if comp != 0 && !math.IsInf(comp, 0) && !math.IsNaN(comp) {
-		f += comp
-	}
-	return f
 }
 
 // revoPow4 is revoPowInt(x, 4), unrolled for the default exponent: the

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wepipe/wepipe/pkg/fmath"
 	"github.com/wepipe/wepipe/pkg/rng"
 	"pgregory.net/rapid"
 )
@@ -294,8 +295,8 @@ func TestREVOChainedMerge(t *testing.T) {
 					want = append(want, walkers[i].Weight)
 				}
 			}
-			if got := res.Walkers[k].Weight; got != revoPySum(want) || res.Records[k].Decision != KeepMerge {
-				t.Fatalf("seed %d: survivor %d weight %v (%v), want %v", seed, k, got, res.Records[k], revoPySum(want))
+			if got := res.Walkers[k].Weight; got != fmath.Sum(want) || res.Records[k].Decision != KeepMerge {
+				t.Fatalf("seed %d: survivor %d weight %v (%v), want %v", seed, k, got, res.Records[k], fmath.Sum(want))
 			}
 		}
 	}
@@ -792,26 +793,6 @@ func TestREVOPowCorrectlyRounded(t *testing.T) {
 		}
 		if got, want := revoPowInt(x, 3), math.Pow(x, 3); got != want {
 			t.Fatalf("revoPowInt(%v, 3) = %v, want %v", x, got, want)
-		}
-	}
-}
-
-// TestREVOPySum checks the CPython ≥ 3.12 float sum: compensated, unlike
-// left-to-right addition.
-func TestREVOPySum(t *testing.T) {
-	for _, tc := range []struct {
-		xs   []float64
-		want float64
-	}{
-		{[]float64{0.1}, 0.1},
-		{[]float64{0.2, 0.1}, 0.30000000000000004},
-		// Python 3.12: sum([1e16, 1.0, 1.0]) == 1.0000000000000002e16,
-		// where (1e16 + 1) + 1 == 1e16.
-		{[]float64{1e16, 1, 1}, 1.0000000000000002e16},
-		{[]float64{0.1, 0.2, 0.3}, 0.6},
-	} {
-		if got := revoPySum(tc.xs); got != tc.want {
-			t.Errorf("sum(%v) = %v, want %v", tc.xs, got, tc.want)
 		}
 	}
 }
