@@ -128,9 +128,6 @@ func resampleRun(env *cli.Env, args []string) error {
 			return cli.Usagef("revo needs --merge-dist and --char-dist (positive distances in the image's units)")
 		}
 		c := resample.REVO{MergeDist: *mergeDist, CharDist: *charDist, PMin: *pmin, PMax: *pmax, DistExponent: *distExp, MergeAlg: *mergeAlg, Metric: img.metric()}
-		if err := c.Validate(); err != nil {
-			return cli.Usagef("%v", err)
-		}
 		rs = c
 	case "wexplore":
 		if *regionSizes == "" {
@@ -155,9 +152,6 @@ func resampleRun(env *cli.Env, args []string) error {
 			return fmt.Errorf("load initial state: %w", err)
 		}
 		c := resample.WExplore{RegionSizes: sizes, MaxRegions: maxes, PMin: *pmin, PMax: *pmax, Metric: img.metric(), InitImage: img.of(init)}
-		if err := c.Validate(); err != nil {
-			return cli.Usagef("%v", err)
-		}
 		rs = c
 	case "binned":
 		if len(bins) == 0 {
@@ -179,9 +173,6 @@ func resampleRun(env *cli.Env, args []string) error {
 		}
 		c := resample.Binned{Edges: edges, PerBin: *perBin}
 		c.MinWeight, c.MaxWeight = *minW, *maxW
-		if err := c.Validate(); err != nil {
-			return cli.Usagef("%v", err)
-		}
 		rs = c
 	case "mab":
 		if len(mabs) == 0 {
@@ -207,10 +198,13 @@ func resampleRun(env *cli.Env, args []string) error {
 			c.Direction = d
 		}
 		c.MinWeight, c.MaxWeight = *minW, *maxW
-		if err := c.Validate(); err != nil {
+		rs = c
+	}
+
+	if v, ok := rs.(interface{ Validate() error }); ok {
+		if err := v.Validate(); err != nil {
 			return cli.Usagef("%v", err)
 		}
-		rs = c
 	}
 
 	params := map[string]string{"resampler": *method, "seed": strconv.FormatUint(*seed, 10)}
