@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -29,16 +28,15 @@ import (
 // use. Single-segment frames always declare their content size (the
 // library omits it below 256 bytes otherwise), so that readers can size
 // their buffer exactly and refuse oversized objects before decoding
-// (FORMAT.md §1: writers write the size).
-var encoder *zstd.Encoder
-
-func init() {
-	var err error
-	encoder, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderCRC(true), zstd.WithSingleSegment(true))
+// (FORMAT.md §1: writers write the size). It is made on first use: most
+// processes write only small objects, which are stored raw.
+var encoder = sync.OnceValue(func() *zstd.Encoder {
+	e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderCRC(true), zstd.WithSingleSegment(true))
 	if err != nil {
 		panic(err)
 	}
-}
+	return e
+})
 
 // limitedDecoder is a zstd decoder whose output is bounded by limit.
 type limitedDecoder struct {
@@ -77,6 +75,17 @@ func Compress(data []byte) []byte {
 // in raw blocks (below, the search is cheap and small objects compress).
 const rawMin = 1 << 20
 
+// smallMax is the size below which content is stored in raw blocks
+// without trying to compress it. A zstd encoder's first use in a process
+// allocates and clears about 600 KB of tables and buffers, 0.3 ms on this
+// project's reference machine: more than compressing a small object can
+// ever save in writing it. we-step and we-resample are short-lived
+// processes that write a few small objects each (a 48-walker lj-pair
+// snapshot is 4 KB of CBOR, its states 234 bytes, which zstd makes 247),
+// so compressing them cost 0.6 ms of a 10 ms cycle to save 1.8 KB. Larger
+// snapshots (over about 200 walkers) and systems are compressed.
+const smallMax = 16 << 10
+
 // compressTo appends data's zstd frame to dst. Positions and velocities
 // have random low mantissa bits and do not compress (ratio 1.000 on a
 // 100,000-atom state); the encoder would spend half of a Put searching
@@ -86,10 +95,10 @@ const rawMin = 1 << 20
 // with the content size declared and no content checksum — the SHA-256
 // that names the object verifies every read.
 func compressTo(dst, data []byte) []byte {
-	if len(data) >= rawMin && !compressible(data) {
+	if len(data) < smallMax || len(data) >= rawMin && !compressible(data) {
 		return appendRawFrame(dst, data)
 	}
-	return encoder.EncodeAll(data, dst)
+	return encoder().EncodeAll(data, dst)
 }
 
 func compressible(data []byte) bool {
@@ -97,7 +106,7 @@ func compressible(data []byte) bool {
 	p := data[len(data)/2 : len(data)/2+probe]
 	zb := getBuf(compressBound(probe))
 	defer putBuf(zb)
-	return len(encoder.EncodeAll(p, (*zb)[:0])) < probe-probe/32
+	return len(encoder().EncodeAll(p, (*zb)[:0])) < probe-probe/32
 }
 
 // appendRawFrame appends a zstd frame holding data in raw blocks: magic
@@ -145,10 +154,6 @@ func decompress(z []byte, pooled bool) ([]byte, *[]byte, error) {
 	if hdr.HasFCS && hdr.FrameContentSize > uint64(limit) {
 		return nil, nil, fmt.Errorf("frame declares %d decompressed bytes, over the limit of %d", hdr.FrameContentSize, limit)
 	}
-	d, err := decoderFor(limit)
-	if err != nil {
-		return nil, nil, err
-	}
 	// With a nil destination the decoder allocates the declared size (but
 	// no more than the input could expand to: a block of at least 4 bytes
 	// holds at most 128 KiB) or grows as it decodes.
@@ -157,6 +162,19 @@ func decompress(z []byte, pooled bool) ([]byte, *[]byte, error) {
 	if pooled && hdr.HasFCS && hdr.FrameContentSize >= pooledMin && hdr.FrameContentSize/(32<<10) <= uint64(len(z)) {
 		buf = getBuf(int(hdr.FrameContentSize) + 64)
 		dst = (*buf)[:0]
+	}
+	if out, ok := rawContent(z, &hdr, dst); ok {
+		if buf != nil {
+			*buf = out[:0]
+		}
+		return out, buf, nil
+	}
+	d, err := decoderFor(limit)
+	if err != nil {
+		if buf != nil {
+			putBuf(buf)
+		}
+		return nil, nil, err
 	}
 	out, err := d.DecodeAll(z, dst)
 	if buf != nil {
@@ -181,6 +199,60 @@ func decompress(z []byte, pooled bool) ([]byte, *[]byte, error) {
 		return fail(fmt.Errorf("zstd: frame declares %d bytes, holds %d", hdr.FrameContentSize, len(out)))
 	}
 	return out, buf, nil
+}
+
+// rawContent returns the content of a frame that holds only raw and RLE
+// blocks (as the store writes small and incompressible objects) without
+// the zstd decoder, whose first use in a process costs more than reading
+// a small state. It reports false for anything else — compressed blocks,
+// a checksum, a dictionary, no declared size, a block over 128 KiB, a size
+// that does not add up, data after the frame — which the decoder then
+// decodes or refuses. The content is appended to dst. FuzzRawContent
+// checks it against the decoder.
+func rawContent(z []byte, hdr *zstd.Header, dst []byte) ([]byte, bool) {
+	const maxBlock = 128 << 10
+	if hdr.Skippable || hdr.HasCheckSum || hdr.DictionaryID != 0 || !hdr.HasFCS || !hdr.SingleSegment || hdr.HeaderSize <= 0 || hdr.HeaderSize > len(z) {
+		return nil, false
+	}
+	n := hdr.FrameContentSize
+	out := dst[:0]
+	if out == nil {
+		// Raw blocks hold their content, so the input bounds what to
+		// allocate whatever size the header declares; RLE blocks grow it.
+		out = make([]byte, 0, min(n, uint64(len(z))))
+	}
+	for p := hdr.HeaderSize; ; {
+		if len(z)-p < 3 {
+			return nil, false
+		}
+		h := uint32(z[p]) | uint32(z[p+1])<<8 | uint32(z[p+2])<<16
+		p += 3
+		last, typ, size := h&1 == 1, (h>>1)&3, int(h>>3)
+		if size > maxBlock || uint64(len(out)+size) > n {
+			return nil, false
+		}
+		switch typ {
+		case 0: // raw
+			if len(z)-p < size {
+				return nil, false
+			}
+			out = append(out, z[p:p+size]...)
+			p += size
+		case 1: // RLE
+			if len(z)-p < 1 {
+				return nil, false
+			}
+			for range size {
+				out = append(out, z[p])
+			}
+			p++
+		default:
+			return nil, false
+		}
+		if last {
+			return out, p == len(z) && uint64(len(out)) == n
+		}
+	}
 }
 
 // Buffers of large objects are pooled: a 100,000-atom state is 4.8 MB and
@@ -252,6 +324,13 @@ func (s *Store) GetKind(k record.Kind, h record.Hash) ([]byte, error) {
 	return data, nil
 }
 
+// tooLargeError is readSized's refusal of a file over the size limit.
+type tooLargeError struct{ size int64 }
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("file of %d bytes exceeds the object size limit", e.size)
+}
+
 // read returns the decompressed, not yet verified, content of object h of
 // kind k and the file's path. With pooled, the content may be in a pooled
 // buffer (returned as buf, nil otherwise) that the caller releases with
@@ -259,26 +338,20 @@ func (s *Store) GetKind(k record.Kind, h record.Hash) ([]byte, error) {
 // cbor.Unmarshaler contract requires.
 func (s *Store) read(k record.Kind, h record.Hash, pooled bool) (data []byte, buf *[]byte, p string, err error) {
 	p = s.Path(k, h)
-	f, err := os.Open(p)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil, p, fmt.Errorf("%s %s: %w", k, h.Short(), ErrNotFound)
-		}
+	zb, err := readSized(p, MaxObjectSize)
+	var tooLarge *tooLargeError
+	var perr *os.PathError
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, nil, p, fmt.Errorf("%s %s: %w", k, h.Short(), ErrNotFound)
+	case errors.As(err, &tooLarge):
+		return nil, nil, p, &CorruptError{p, err}
+	case errors.As(err, &perr) && perr.Op == "read":
+		return nil, nil, p, &CorruptError{p, fmt.Errorf("read: %w", perr.Err)}
+	case err != nil:
 		return nil, nil, p, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, nil, p, err
-	}
-	if st.Size() > MaxObjectSize {
-		return nil, nil, p, &CorruptError{p, fmt.Errorf("file of %d bytes exceeds the object size limit", st.Size())}
-	}
-	zb := getBuf(int(st.Size()))
 	defer putBuf(zb)
-	if _, err := io.ReadFull(f, *zb); err != nil {
-		return nil, nil, p, &CorruptError{p, fmt.Errorf("read: %w", err)}
-	}
 	data, buf, err = decompress(*zb, pooled)
 	if err != nil {
 		return nil, nil, p, &CorruptError{p, err}
@@ -445,13 +518,15 @@ func (s *Store) putLarge(k record.Kind, data []byte) (record.Hash, error) {
 		return h, fmt.Errorf("write %s %s: %w", k, h.Short(), err)
 	}
 	dst := s.Path(k, h)
-	if _, err := os.Stat(dst); err == nil {
+	moved, err := renameNew(tmp, dst)
+	if err != nil || !moved {
 		os.Remove(tmp)
-		return h, nil
 	}
-	if err := os.Rename(tmp, dst); err != nil {
-		os.Remove(tmp)
+	if err != nil {
 		return h, fmt.Errorf("write %s %s: %w", k, h.Short(), err)
+	}
+	if !moved {
+		return h, nil
 	}
 	if fsyncOff {
 		return h, nil
@@ -498,128 +573,44 @@ const syncfsMin = 4
 // the cost of durability from the rest. Only benchmarks set it.
 var fsyncOff = false
 
-// PutItems writes a batch of verified items durably. Objects already
-// present (or repeated in the batch) are skipped. Items must be ordered so
-// that references precede referrers if the caller relies on that across
-// crashes.
-//
-// Crash safety rests on one ordering: an object's name becomes durable only
-// after its content is. So every missing object goes to a temp file in
-// DIR/tmp, and all temp files are made durable before the first rename:
-// each with fsync(2) for a small batch, or, for more than syncfsMin
-// objects, all at once with one syncfs(2) on the store's file system (one
-// journal commit instead of one per file). syncfs writes back and waits
-// for every dirty page and inode of the file system, the temp files'
-// included; since Linux 5.8 it reports writeback errors that occurred
-// after its descriptor was opened, so the descriptor is opened before the
-// first temp file is written and syncfs is used only on such kernels.
-// Then the temp files are renamed into place (in order), and the renames
-// are made durable before PutItems returns by one fsync per directory
-// touched (or a second syncfs when several are). After a crash at any
-// point, every name present holds whole, durable content; temp files left
-// behind are ignored by readers and removed by Check.
-func (s *Store) PutItems(items []Item) error {
-	type job struct {
-		it       *Item
-		dst, tmp string
-	}
-	var jobs []job
-	seen := make(map[record.Hash]bool, len(items))
-	for i := range items {
-		it := &items[i]
-		if !it.Kind.Valid() {
-			return fmt.Errorf("write objects: item %d: unknown kind %q", i, it.Kind)
-		}
-		if it.Hash.IsZero() {
-			it.Hash = record.Sum(it.Data)
-		}
-		if seen[it.Hash] {
-			continue
-		}
-		seen[it.Hash] = true
-		dst := s.Path(it.Kind, it.Hash)
-		if _, err := os.Stat(dst); err == nil {
-			continue
-		}
-		jobs = append(jobs, job{it: it, dst: dst})
-	}
-	if len(jobs) == 0 {
-		return nil
-	}
-	tmpdir := filepath.Join(s.dir, tmpDir)
-	var fsys *os.File // the descriptor syncfs is called on
-	if len(jobs) > syncfsMin && syncfsOK && !fsyncOff {
-		if f, err := os.Open(tmpdir); err == nil {
-			fsys = f
-			defer f.Close()
-		}
-	}
-	fsyncEach := fsys == nil && !fsyncOff
-	cleanup := func() {
-		for _, j := range jobs {
-			if j.tmp != "" {
-				os.Remove(j.tmp)
-			}
-		}
-	}
+// PutItems writes a batch of verified items durably, with the guarantees
+// of a Batch: the content of every new object is durable before its name
+// appears, and the names are durable before PutItems returns. Objects
+// already present (or repeated in the batch) are left untouched. The
+// items get their names in no particular order; an object that references
+// another item of the batch needs PutLayers.
+func (s *Store) PutItems(items []Item) error { return s.PutLayers(items) }
 
-	errs := make([]error, len(jobs))
-	write := func(i int) {
-		it := jobs[i].it
-		z := it.Z
-		var zb *[]byte
-		if z == nil {
-			zb = getBuf(compressBound(len(it.Data)))
-			z = compressTo((*zb)[:0], it.Data)
-		}
-		jobs[i].tmp, errs[i] = writeTemp(tmpdir, it.Hash.String()[:16], z, fsyncEach)
-		if zb != nil {
-			putBuf(zb)
+// PutLayers is PutItems for objects that reference each other: the
+// objects of a layer get their names only after every object of the
+// earlier layers is durable under its own, so that a crash never leaves a
+// name whose references are missing — on file systems without a journal
+// too, where renames reach the disk in any order. The content of all
+// layers is made durable by one barrier (one syncfs, or one fsync per
+// file), and each layer's renames by one fsync per directory.
+func (s *Store) PutLayers(layers ...[]Item) error {
+	var all []Item
+	var layerOf []int
+	for l, items := range layers {
+		all = append(all, items...)
+		for range items {
+			layerOf = append(layerOf, l)
 		}
 	}
-	// Compression needs a core per worker; per-file fsyncs wait on the
-	// device, and more of them in flight share journal commits.
+	b := s.newBatch(len(all) > syncfsMin)
+	defer b.Abort()
+	errs := make([]error, len(all))
+	// Compression needs a core per worker; fsyncs wait on the device, and
+	// more of them in flight share its flushes.
 	workers := runtime.GOMAXPROCS(0)
-	if fsyncEach {
+	if b.eager {
 		workers = max(workers, 8)
 	}
-	parallelFor(len(jobs), workers, write)
+	parallelFor(len(all), workers, func(i int) { errs[i] = b.Add(layerOf[i], all[i]) })
 	if err := errors.Join(errs...); err != nil {
-		cleanup()
-		return fmt.Errorf("write objects: %w", err)
+		return err
 	}
-	if fsys != nil {
-		if err := syncfs(fsys); err != nil {
-			cleanup()
-			return fmt.Errorf("write objects: syncfs %s: %w", tmpdir, err)
-		}
-	}
-	var dirs []string
-	for i := range jobs {
-		if err := os.Rename(jobs[i].tmp, jobs[i].dst); err != nil {
-			cleanup()
-			return fmt.Errorf("write objects: %w", err)
-		}
-		jobs[i].tmp = ""
-		if d := filepath.Dir(jobs[i].dst); !contains(dirs, d) {
-			dirs = append(dirs, d)
-		}
-	}
-	switch {
-	case fsyncOff:
-		return nil
-	case fsys != nil && len(dirs) > 1:
-		if err := syncfs(fsys); err != nil {
-			return fmt.Errorf("write objects: syncfs %s: %w", tmpdir, err)
-		}
-		return nil
-	}
-	for _, d := range dirs {
-		if err := syncDir(d); err != nil {
-			return fmt.Errorf("write objects: %w", err)
-		}
-	}
-	return nil
+	return b.Commit()
 }
 
 func contains(ss []string, s string) bool {
@@ -691,19 +682,7 @@ func tmpName(dir, prefix string) string {
 // durable, and returns its name.
 func writeTemp(dir, prefix string, z []byte, durable bool) (string, error) {
 	tmp := tmpName(dir, prefix)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o444)
-	if err != nil {
-		return "", err
-	}
-	_, err = f.Write(z)
-	if err == nil && durable {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := createFile(tmp, z, 0o444, durable); err != nil {
 		return "", err
 	}
 	return tmp, nil
@@ -712,38 +691,15 @@ func writeTemp(dir, prefix string, z []byte, durable bool) (string, error) {
 // writeAtomic writes a small file via a temp file in tmpdir and a rename.
 func writeAtomic(tmpdir, dst string, b []byte, durable bool) error {
 	tmp := tmpName(tmpdir, "w")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
+	if err := createFile(tmp, b, 0o644, durable); err != nil {
 		return err
 	}
-	_, err = f.Write(b)
-	if err == nil && durable {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, dst)
-	}
-	if err != nil {
+	if err := os.Rename(tmp, dst); err != nil {
 		os.Remove(tmp)
 		return err
 	}
 	if durable {
 		return syncDir(filepath.Dir(dst))
-	}
-	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync %s: %w", dir, err)
 	}
 	return nil
 }
@@ -759,7 +715,7 @@ func (s *Store) ReadFile(k record.Kind, h record.Hash) ([]byte, error) {
 // entry is a miss, never an error. An entry of no hashes is a hit with an
 // empty list.
 func (s *Store) Memo(key [32]byte) ([]record.Hash, bool) {
-	b, err := os.ReadFile(filepath.Join(s.dir, memoDir, hex.EncodeToString(key[:])))
+	b, err := readSmall(filepath.Join(s.dir, memoDir, hex.EncodeToString(key[:])))
 	if err != nil || !bytes.HasSuffix(b, []byte("\n")) {
 		return nil, false
 	}
@@ -822,4 +778,17 @@ func MemoKey(parts ...string) [32]byte {
 	var k [32]byte
 	copy(k[:], hh.Sum(nil))
 	return k
+}
+
+// renameNewStat is renameNew by a lookup and a rename. Two writers racing
+// on one object may both rename; both files hold the same bytes, so a
+// reader sees whole content either way.
+func renameNewStat(tmp, dst string) (bool, error) {
+	if _, err := os.Lstat(dst); err == nil {
+		return false, nil
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return false, err
+	}
+	return true, nil
 }

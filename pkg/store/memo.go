@@ -11,7 +11,7 @@ import (
 // ReadMemo returns the raw content of memo entry key, if any. Memo
 // entries are caches: callers must treat damaged content as a miss.
 func (s *Store) ReadMemo(key [32]byte) ([]byte, bool) {
-	b, err := os.ReadFile(filepath.Join(s.dir, memoDir, hex.EncodeToString(key[:])))
+	b, err := readSmall(filepath.Join(s.dir, memoDir, hex.EncodeToString(key[:])))
 	if err != nil {
 		return nil, false
 	}
@@ -46,12 +46,20 @@ func (s *Store) RemoveMemo(key [32]byte) error {
 // are checked for existence (we-step stores 48 states, then a snapshot
 // referencing them; checking them again costs a stat each).
 func (s *Store) PutAfter(o record.Object, written map[record.Hash]bool) (record.Hash, error) {
-	it, err := NewItem(o)
+	it, err := s.ItemAfter(o, written)
 	if err != nil {
-		return record.Hash{}, err
-	}
-	if err := s.checkRefs(o, written); err != nil {
 		return it.Hash, err
 	}
 	return it.Hash, s.PutItems([]Item{it})
+}
+
+// ItemAfter encodes and validates o, and checks its references as
+// PutAfter does, for a PutLayers whose earlier layers hold the references
+// listed in written.
+func (s *Store) ItemAfter(o record.Object, written map[record.Hash]bool) (Item, error) {
+	it, err := NewItem(o)
+	if err != nil {
+		return it, err
+	}
+	return it, s.checkRefs(o, written)
 }

@@ -52,3 +52,57 @@ func TestRawFrame(t *testing.T) {
 		t.Errorf("2 MiB of zeros compressed to %d bytes", len(z))
 	}
 }
+
+// FuzzRawContent checks the decoder-free path for raw frames against the
+// zstd decoder: whatever rawContent accepts, the decoder decodes to the
+// same bytes.
+func FuzzRawContent(f *testing.F) {
+	f.Add(Compress([]byte("a small state")))
+	f.Add(appendRawFrame(nil, bytes.Repeat([]byte{7}, 300)))
+	f.Add([]byte{0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x05, 0x03, 0x00, 0x00}) // RLE block
+	f.Add(append(Compress([]byte("trailing")), 0))
+	d, err := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(1<<24))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, z []byte) {
+		var hdr zstd.Header
+		if hdr.Decode(z) != nil || hdr.FrameContentSize > 1<<24 {
+			return
+		}
+		got, ok := rawContent(z, &hdr, nil)
+		if !ok {
+			return
+		}
+		want, err := d.DecodeAll(z, nil)
+		if err != nil {
+			t.Fatalf("rawContent accepted a frame the decoder refuses (%v)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("rawContent gave %d bytes, the decoder %d", len(got), len(want))
+		}
+	})
+}
+
+// Small objects are stored raw (no encoder) and read back without the
+// decoder; the frames are ordinary zstd.
+func TestSmallRawFrames(t *testing.T) {
+	for _, n := range []int{0, 1, 234, smallMax - 1} {
+		data := bytes.Repeat([]byte("ab"), n/2+1)[:n]
+		z := Compress(data)
+		if len(z) != 13+n+3 || z[4] != 0xe0 {
+			t.Fatalf("n=%d: %d-byte frame, descriptor %#x: want a raw frame", n, len(z), z[4])
+		}
+		var hdr zstd.Header
+		if err := hdr.Decode(z); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := rawContent(z, &hdr, nil)
+		if !ok || !bytes.Equal(got, data) {
+			t.Fatalf("n=%d: rawContent ok=%v equal=%v", n, ok, bytes.Equal(got, data))
+		}
+	}
+	if z := Compress(bytes.Repeat([]byte("ab"), smallMax)); len(z) > 1000 {
+		t.Errorf("%d compressible bytes at smallMax and over were not compressed (%d bytes)", 2*smallMax, len(z))
+	}
+}

@@ -70,7 +70,7 @@ func Open(dir string) (*Store, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("store %s: %w: not a directory", dir, ErrNoStore)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, markerName))
+	b, err := readSmall(filepath.Join(dir, markerName))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("store %s: %w: the directory has no %s marker (not a wepipe store)", dir, ErrNoStore, markerName)

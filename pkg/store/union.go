@@ -78,17 +78,12 @@ type fetched struct {
 // keeps the compressed bytes, written as they are, and the references.
 func fetch(src *Store, k record.Kind, h record.Hash) fetched {
 	p := src.Path(k, h)
-	st, err := os.Stat(p)
+	zb, err := readSized(p, MaxObjectSize)
 	if err != nil {
 		return fetched{err: err}
 	}
-	if st.Size() > MaxObjectSize {
-		return fetched{err: fmt.Errorf("file of %d bytes exceeds the object size limit", st.Size())}
-	}
-	z, err := os.ReadFile(p)
-	if err != nil {
-		return fetched{err: err}
-	}
+	z := append([]byte(nil), (*zb)...)
+	putBuf(zb)
 	data, buf, err := decompress(z, true)
 	if err != nil {
 		return fetched{err: err}
