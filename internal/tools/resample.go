@@ -230,7 +230,13 @@ func resampleRun(env *cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	h, err := st.Put(out)
+	// The input's states are present, since the input snapshot is: only
+	// the initial states that warping brought in are checked.
+	present := map[record.Hash]bool{in: true, snap.System: true}
+	for _, w := range snap.Walkers {
+		present[w.State] = true
+	}
+	h, err := st.PutAfter(out, present)
 	if err != nil {
 		return fmt.Errorf("store snapshot: %w", err)
 	}

@@ -3,13 +3,10 @@ package tools
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/wepipe/wepipe/internal/cli"
@@ -70,7 +67,7 @@ func stepRun(env *cli.Env, args []string) error {
 		}
 		opt.Shard, opt.Shards = i, n
 	}
-	st, in, _, err := env.InputSnapshot(*storeDir, pos)
+	st, in, snap, err := env.InputSnapshot(*storeDir, pos)
 	if err != nil {
 		return err
 	}
@@ -87,9 +84,9 @@ func stepRun(env *cli.Env, args []string) error {
 	opt.Resumed = func(done, total int) {
 		env.Errorf("resuming: %d of %d walkers were done", done, total)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cli.InterruptContext()
 	defer stop()
-	out, err := StepSnapshot(ctx, st, in, opt)
+	out, err := stepSnapshot(ctx, st, in, snap, opt)
 	if err != nil {
 		return err
 	}
@@ -197,6 +194,11 @@ func StepSnapshot(ctx context.Context, st *store.Store, in record.Hash, opt Step
 	if err != nil {
 		return record.Hash{}, fmt.Errorf("load snapshot %s: %w", in.Short(), err)
 	}
+	return stepSnapshot(ctx, st, in, snap, opt)
+}
+
+// stepSnapshot is StepSnapshot for snapshot in, already loaded as snap.
+func stepSnapshot(ctx context.Context, st *store.Store, in record.Hash, snap *record.Snapshot, opt StepOptions) (record.Hash, error) {
 	if err := cli.RequireComplete(in, snap); err != nil {
 		return record.Hash{}, err
 	}
@@ -223,7 +225,8 @@ func StepSnapshot(ctx context.Context, st *store.Store, in record.Hash, opt Step
 	var finishedList []walkerResult
 	pkey := progressKey(in, opt)
 	var resumed map[int]walkerResult
-	if b, ok := st.ReadMemo(pkey); ok {
+	b, progress := st.ReadMemo(pkey) // progress: an entry exists
+	if progress {
 		resumed = readProgress(st, b, lo, hi)
 	}
 	for i := lo; i < hi; i++ {
@@ -268,12 +271,25 @@ func StepSnapshot(ctx context.Context, st *store.Store, in record.Hash, opt Step
 		cacheMu.Unlock()
 		return s, nil
 	}
+	// Each worker writes its walkers' new objects to temp files at once
+	// (batch.Add); the committer makes them durable and names them.
+	batch := st.NewBatch()
+	defer batch.Abort()
 	for w := 0; w < opt.Workers && w < len(todo); w++ {
 		wg.Add(1)
 		go func(worker int) {
 			defer wg.Done()
 			for i := range jobs {
 				r, err := propagateWalker(ctx, st, comp, eng, snap, in, i, worker, opt, loadState)
+				for _, it := range r.items {
+					if err != nil {
+						break
+					}
+					if err = batch.Add(0, it); err != nil {
+						err = fmt.Errorf("store walker %d: %w", i, err)
+					}
+				}
+				r.items = nil
 				if err != nil {
 					if ctx.Err() == nil {
 						fail(err)
@@ -299,55 +315,65 @@ func StepSnapshot(ctx context.Context, st *store.Store, in record.Hash, opt Step
 	}()
 	go func() { wg.Wait(); close(done) }()
 
-	// The committer makes finished walkers durable in batches (one group
-	// of fsyncs for whatever is ready) and records them for resuming.
+	// The committer makes finished walkers durable and records them for
+	// resuming. A walker's objects wait in temp files at most progressEvery
+	// before a commit makes them durable: one barrier (syncfs) per commit
+	// instead of one per walker. Whatever waits at the end is committed
+	// with the snapshot, so a short step costs one barrier in all.
 	start := time.Now()
-	lastProgress := start
 	var nsteps int64
 	finished := (hi - lo) - len(todo)
-	for r := range done {
-		batch := []walkerResult{r}
-	drain:
-		for {
-			select {
-			case r2, ok := <-done:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, r2)
-			default:
-				break drain
+	var pending []walkerResult
+	var timer *time.Timer
+	var due <-chan time.Time
+	commit := func() {
+		if timer != nil {
+			timer.Stop()
+			timer, due = nil, nil
+		}
+		if len(pending) == 0 {
+			return
+		}
+		if err := batch.Commit(); err != nil {
+			fail(fmt.Errorf("store walker results: %w", err))
+			return
+		}
+		finishedList = append(finishedList, pending...)
+		pending = nil
+		// Record which walkers are durable, so that a killed step resumes
+		// from them; the objects were made durable above, first.
+		if len(finishedList) < hi-lo {
+			progress = true
+			if err := st.WriteMemo(pkey, formatProgress(finishedList)); err != nil {
+				fail(fmt.Errorf("record progress: %w", err))
 			}
 		}
-		var items []store.Item
-		for _, b := range batch {
-			items = append(items, b.items...)
-		}
-		if err := st.PutItems(items); err != nil {
-			fail(fmt.Errorf("store walker results: %w", err))
-			continue
-		}
-		for _, b := range batch {
-			b.items = nil
-			finishedList = append(finishedList, b)
-			results[b.slot] = b
-			nsteps += b.steps
+	}
+collect:
+	for {
+		select {
+		case r, ok := <-done:
+			if !ok {
+				break collect
+			}
+			results[r.slot] = r
+			pending = append(pending, r)
+			nsteps += r.steps
 			finished++
 			if opt.Progress != nil {
 				opt.Progress(finished, hi-lo, nsteps, time.Since(start))
 			}
-		}
-		// Record which walkers are durable, so that a killed step resumes
-		// from them; the objects were made durable above, first.
-		if time.Since(lastProgress) >= progressEvery && finished < hi-lo {
-			if err := st.WriteMemo(pkey, formatProgress(finishedList)); err != nil {
-				fail(fmt.Errorf("record progress: %w", err))
+			if timer == nil {
+				timer = time.NewTimer(progressEvery)
+				due = timer.C
 			}
-			lastProgress = time.Now()
+		case <-due:
+			commit()
 		}
 	}
 	if firstErr != nil || ctx.Err() != nil {
 		// Keep what is done for the next run, however short this one was.
+		commit()
 		if len(finishedList) > 0 {
 			st.WriteMemo(pkey, formatProgress(finishedList))
 		}
@@ -374,8 +400,9 @@ func StepSnapshot(ctx context.Context, st *store.Store, in record.Hash, opt Step
 	if opt.Shards > 1 {
 		out.Shard = &record.Shard{Index: opt.Shard, Count: opt.Shards, Total: n}
 	}
-	// The new states are durable (the committer wrote them); the system
-	// and the input snapshot were loaded from the store.
+	// The system and the input snapshot were loaded from the store; the new
+	// states are durable (the committer wrote them) or are stored with the
+	// snapshot, in the layer before it.
 	written := map[record.Hash]bool{in: true, snap.System: true}
 	for i := lo; i < hi; i++ {
 		written[results[i].state] = true
@@ -383,16 +410,25 @@ func StepSnapshot(ctx context.Context, st *store.Store, in record.Hash, opt Step
 			written[*results[i].segment] = true
 		}
 	}
-	h, err := st.PutAfter(out, written)
+	it, err := st.ItemAfter(out, written)
 	if err != nil {
-		return h, fmt.Errorf("store snapshot: %w", err)
+		return it.Hash, fmt.Errorf("store snapshot: %w", err)
 	}
+	if err := batch.Add(1, it); err != nil {
+		return it.Hash, fmt.Errorf("store snapshot: %w", err)
+	}
+	if err := batch.Commit(); err != nil {
+		return it.Hash, fmt.Errorf("store snapshot: %w", err)
+	}
+	h := it.Hash
 	if err := st.PutMemo(stageKey, h); err != nil {
 		return h, err
 	}
 	// The stage entry supersedes the progress entry.
-	if err := st.RemoveMemo(pkey); err != nil {
-		return h, err
+	if progress {
+		if err := st.RemoveMemo(pkey); err != nil {
+			return h, err
+		}
 	}
 	return h, nil
 }

@@ -5,6 +5,7 @@ package tools
 
 import (
 	"errors"
+	"os"
 
 	"github.com/wepipe/wepipe/internal/cli"
 )
@@ -16,6 +17,12 @@ const Version = "1"
 
 // finish maps a tool's error to its exit code, printing it once.
 func finish(env *cli.Env, err error) int {
+	// Everything is written: closing stdout now tells the next stage of a
+	// pipeline (we-step | we-resample) that its input is complete while
+	// this process is still being torn down.
+	if f, ok := env.Stdout.(*os.File); ok {
+		f.Close()
+	}
 	if errors.Is(err, cli.ErrHelp) {
 		return cli.ExitOK
 	}
