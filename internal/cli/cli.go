@@ -182,12 +182,17 @@ func (e *Env) OneInput(args []string) (string, error) {
 
 // ResolveSnapshot resolves a hash or prefix that must name a snapshot.
 func ResolveSnapshot(s *store.Store, arg string) (record.Hash, *record.Snapshot, error) {
-	h, k, err := s.Resolve(arg)
-	if err != nil {
-		return h, nil, err
-	}
-	if k != record.KindSnapshot {
-		return h, nil, fmt.Errorf("%s is a %s, not a snapshot", h.Short(), k)
+	// A full hash of a snapshot (what pipes carry) needs one lookup.
+	h, err := record.ParseHash(strings.TrimSpace(arg))
+	if err != nil || !s.Has(record.KindSnapshot, h) {
+		var k record.Kind
+		h, k, err = s.Resolve(arg)
+		if err != nil {
+			return h, nil, err
+		}
+		if k != record.KindSnapshot {
+			return h, nil, fmt.Errorf("%s is a %s, not a snapshot", h.Short(), k)
+		}
 	}
 	snap, err := store.LoadAs[*record.Snapshot](s, h)
 	if err != nil {
