@@ -2,6 +2,7 @@ package fmath
 
 import (
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"testing"
 )
@@ -111,4 +112,58 @@ func TestSum(t *testing.T) {
 			t.Errorf("sum(%v) = %v, want %v", tc.xs, got, tc.want)
 		}
 	}
+}
+
+// TestCbrt: exact cubes give exact roots, special cases hold, and every
+// result is within 0.667 ulp of the true root (fdlibm's bound), measured
+// against ∛x to 200 bits in math/big.
+func TestCbrt(t *testing.T) {
+	for _, c := range []struct{ x, want float64 }{
+		{0, 0}, {27, 3}, {-8, -2}, {0.125, 0.5}, {1, 1}, {64, 4}, {1e-312, 0}, {math.Inf(1), math.Inf(1)}, {math.Inf(-1), math.Inf(-1)},
+	} {
+		got := Cbrt(c.x)
+		if c.x == 1e-312 { // subnormal input: compare with the big root
+			if u := ulpsBig(got, bigCbrt(c.x)); u > 0.667 {
+				t.Errorf("Cbrt(%v) = %v, %.3f ulp off", c.x, got, u)
+			}
+			continue
+		}
+		if got != c.want {
+			t.Errorf("Cbrt(%v) = %v, want %v", c.x, got, c.want)
+		}
+	}
+	if !math.IsNaN(Cbrt(math.NaN())) || math.Signbit(Cbrt(0)) || !math.Signbit(Cbrt(math.Copysign(0, -1))) {
+		t.Error("special cases")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 20000; i++ {
+		x := math.Ldexp(r.Float64()+0.5, r.IntN(2000)-1000)
+		if u := ulpsBig(Cbrt(x), bigCbrt(x)); u > 0.667 {
+			t.Fatalf("Cbrt(%v) = %v, %.3f ulp from the root", x, Cbrt(x), u)
+		}
+	}
+}
+
+// bigCbrt is ∛x to 200 bits, by Newton's method in math/big.
+func bigCbrt(x float64) *big.Float {
+	const prec = 200
+	bx := new(big.Float).SetPrec(prec).SetFloat64(x)
+	r := new(big.Float).SetPrec(prec).SetFloat64(math.Cbrt(x))
+	three := new(big.Float).SetPrec(prec).SetInt64(3)
+	for range 8 {
+		r2 := new(big.Float).SetPrec(prec).Mul(r, r)
+		num := new(big.Float).SetPrec(prec).Mul(r2, r)
+		num.Sub(num, bx)
+		den := new(big.Float).SetPrec(prec).Mul(three, r2)
+		r.Sub(r, num.Quo(num, den))
+	}
+	return r
+}
+
+// ulpsBig is |y − r| in units of the last place of y.
+func ulpsBig(y float64, r *big.Float) float64 {
+	d := new(big.Float).SetPrec(200).SetFloat64(y)
+	d.Sub(d, r)
+	q, _ := d.Abs(d).Float64()
+	return q / (math.Nextafter(math.Abs(y), math.Inf(1)) - math.Abs(y))
 }

@@ -1,8 +1,7 @@
 package potential
 
 import (
-	"math"
-
+	"github.com/wepipe/wepipe/pkg/fmath"
 	"github.com/wepipe/wepipe/pkg/rng"
 )
 
@@ -21,10 +20,11 @@ func LatticeFluid(n int, density, sigma float64) (pos []float64, box [3]float64)
 	if n <= 0 {
 		return nil, box
 	}
-	l := math.Cbrt(float64(n) * sigma * sigma * sigma / density)
-	m := int(math.Ceil(math.Cbrt(float64(n))))
-	if (m-1)*(m-1)*(m-1) >= n { // Cbrt rounding up an exact cube
-		m--
+	// fmath.Cbrt: the same edge on every machine (math.Cbrt may be fused).
+	l := fmath.Cbrt(float64(float64(float64(float64(n)*sigma)*sigma)*sigma) / density)
+	m := 1
+	for m*m*m < n {
+		m++
 	}
 	a := l / float64(m)
 	s := rng.NewKey("lattice-fluid", [32]byte{}, uint64(n), 0)
