@@ -27,9 +27,9 @@
 # fs/ext4/ialloc.c). After `rm -rf` of a store, or in /tmp where go build
 # and go test create and delete thousands of files, each file creation in
 # that group costs up to 0.7 ms of kernel time instead of 13 µs, for
-# minutes. So the stores' directory is marked chattr +T (its
-# subdirectories are spread over the disk's block groups), the probe line
-# shows which case a run is in, and a slow probe makes the script wait.
+# minutes. So the probe line shows which case a run is in, and a slow
+# probe makes the script wait. Runs of this script delete their stores at
+# the end: the next run within five minutes waits for them.
 #
 # Then each stage is timed alone, the cost of starting processes is
 # measured, and strace (if installed) counts the system calls of one
@@ -47,20 +47,24 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/we-bench.XXXXXX")
 made=()
 trap 'rm -rf "$tmp" "${made[@]}"' EXIT
 read -r -a parents <<<"${STORE_DIRS:-/var/tmp $( [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm)}"
-# Each measured directory is a fresh one inside a parent of STORE_DIRS,
-# marked as the top of a directory hierarchy for ext4's Orlov allocator
-# (chattr +T; elsewhere a no-op): the stores made in it then start in
-# block groups of their own, away from whatever was deleted nearby lately.
+# Each measured directory is a fresh one inside a parent of STORE_DIRS.
+# Its stores stay in the block groups of the parent (ext4's Orlov
+# allocator keeps subdirectories near their parent), so the probe below
+# measures the groups the stores will use. (Spreading them with chattr +T
+# made it worse: the deletions of earlier runs then pollute many groups,
+# and the probe samples only one.)
 dirs=()
 for p in "${parents[@]}"; do
   d=$(mktemp -d "$p/we-bench.XXXXXX")
   made+=("$d")
-  chattr +T "$d" 2>/dev/null || true
   dirs+=("$d")
 done
 
 echo "pipeline: building the tools" >&2
 go build -o "$tmp/bin/" ./cmd/...
+# we-step's syncfs writes back everything dirty on the file system: flush
+# the build's own output now rather than charge it to the first cycles.
+sync
 export PATH="$tmp/bin:$PATH"
 unset WE_STORE
 
