@@ -14,10 +14,12 @@
 // Determinism: walker i draws its random numbers from a stream seeded by
 // SHA-256("we-step", input hash, i, --seed), so the output hash is the same
 // for any --workers, any sharding and on every rerun. Each walker's result
-// is stored as soon as it is done: a step that is interrupted or killed and
-// run again computes only the walkers that are missing and prints the hash
-// an uninterrupted step gives; a step that already finished prints its hash
-// at once.
+// is written as soon as it is done and made durable within a quarter of a
+// second (a short step makes everything durable at once, with its
+// snapshot): a step that is interrupted (Ctrl-C, SIGTERM: it keeps what is
+// done and exits 1) or killed and run again computes only the walkers that
+// are missing and prints the hash an uninterrupted step gives; a step that
+// already finished prints its hash at once.
 //
 // Flags:
 //
