@@ -12,7 +12,10 @@ import (
 //go:embed doc.go
 var doc string
 
-func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+func main() {
+	cli.SerialStart()
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return tools.Resample(cli.NewEnv("we-resample", doc, stdin, stdout, stderr), args)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -281,4 +282,28 @@ func InterruptContext() (context.Context, context.CancelFunc) {
 		}
 	}()
 	return ctx, cancel
+}
+
+// procs is the processor count the runtime started with, before
+// SerialStart lowered it (0: not lowered).
+var procs int
+
+// SerialStart runs the Go runtime on one processor, unless GOMAXPROCS is
+// set in the environment, until Parallel is called. A tool whose work is
+// serial for small inputs (we-resample) starts faster that way and, in a
+// pipeline, leaves the other core to the stage before it: the runtime
+// starts no second thread for its own goroutines. Call it first in main.
+func SerialStart() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		procs = runtime.GOMAXPROCS(1)
+	}
+}
+
+// Parallel gives back the processors SerialStart took, for work that is
+// worth them (REVO's distance matrix over hundreds of walkers).
+func Parallel() {
+	if procs > 0 {
+		runtime.GOMAXPROCS(procs)
+		procs = 0
+	}
 }
