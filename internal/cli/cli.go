@@ -12,8 +12,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 
