@@ -146,12 +146,16 @@ func resampleRun(env *cli.Env, args []string) error {
 				maxes = append(maxes, maxes[0])
 			}
 		}
-		// wepy seeds the region tree with the image of the initial state.
-		init, err := store.LoadAs[*record.State](st, sys.Initial[0].State)
-		if err != nil {
-			return fmt.Errorf("load initial state: %w", err)
+		// wepy seeds the region tree with the image of the initial state;
+		// once the snapshot carries a tree, the seed is not needed.
+		c := resample.WExplore{RegionSizes: sizes, MaxRegions: maxes, PMin: *pmin, PMax: *pmax, Metric: img.metric()}
+		if snap.Resampler == nil || snap.Resampler.Name != *method || len(snap.Resampler.State) == 0 {
+			init, err := store.LoadAs[*record.State](st, sys.Initial[0].State)
+			if err != nil {
+				return fmt.Errorf("load initial state: %w", err)
+			}
+			c.InitImage = img.of(init)
 		}
-		c := resample.WExplore{RegionSizes: sizes, MaxRegions: maxes, PMin: *pmin, PMax: *pmax, Metric: img.metric(), InitImage: img.of(init)}
 		rs = c
 	case "binned":
 		if len(bins) == 0 {
