@@ -464,23 +464,9 @@ func TestKillResume(t *testing.T) {
 	// step), so the kill lands while walkers are still missing.
 	step := []string{"--steps", "1000000", "--workers", "2", h}
 
-	cmd := exec.Command(filepath.Join(binDir, "we-step"), append(step, "--store", killed)...)
-	cmd.Env = env
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Kill as soon as a progress entry records durable walkers (it is
-	// written every 250 ms), or after 1.5 s, whichever comes first.
+	// Kill as soon as a progress entry records durable walkers.
+	cmd, stderr := startStep(t, env, killed, step)
 	memo := filepath.Join(killed, "memo")
-	deadline := time.Now().Add(1500 * time.Millisecond)
-	for time.Now().Before(deadline) {
-		if ents, _ := os.ReadDir(memo); len(ents) > 0 {
-			break
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 	if err := syscall.Kill(cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -517,22 +503,7 @@ func TestKillResume(t *testing.T) {
 	// the dead writer are kept, not reported).
 	tool(t, env, "we-fsck", "--store", killed)
 
-	rcmd := exec.Command(filepath.Join(binDir, "we-step"), append(step, "--store", killed)...)
-	rcmd.Env = env
-	var rerr bytes.Buffer
-	rcmd.Stderr = &rerr
-	out, err := rcmd.Output()
-	if err != nil {
-		t.Fatalf("resume: %v\n%s", err, rerr.String())
-	}
-	resumed := strings.TrimSpace(string(out))
-	if done > 0 && !strings.Contains(rerr.String(), fmt.Sprintf("resuming: %d of 48 walkers were done", done)) {
-		t.Errorf("the resumed step did not reuse the %d recorded walkers; stderr: %q", done, rerr.String())
-	}
-	want := tool(t, env, "we-step", append(step, "--store", clean)...)
-	if resumed != want {
-		t.Fatalf("resumed step gave %s, an uninterrupted one %s", resumed, want)
-	}
+	want := resumeStep(t, env, killed, clean, step, done)
 	// A step already done prints its hash at once.
 	if again := tool(t, env, "we-step", append(step, "--store", killed)...); again != want {
 		t.Fatalf("rerun gave %s, want %s", again, want)
@@ -553,23 +524,10 @@ func TestInterruptResume(t *testing.T) {
 	tool(t, env, "we-init", append(init, "--store", clean)...)
 	step := []string{"--steps", "1000000", "--workers", "2", h} // about 1.2 s
 
-	cmd := exec.Command(filepath.Join(binDir, "we-step"), append(step, "--store", st)...)
-	cmd.Env = env
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	// Interrupt once a progress entry shows that walkers are durable (the
 	// handler is installed by then: it takes well under a millisecond).
+	cmd, stderr := startStep(t, env, st, step)
 	memo := filepath.Join(st, "memo")
-	deadline := time.Now().Add(1500 * time.Millisecond)
-	for time.Now().Before(deadline) {
-		if ents, _ := os.ReadDir(memo); len(ents) > 0 {
-			break
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
@@ -599,18 +557,52 @@ func TestInterruptResume(t *testing.T) {
 	}
 	tool(t, env, "we-fsck", "--store", st)
 
-	rcmd := exec.Command(filepath.Join(binDir, "we-step"), append(step, "--store", st)...)
-	rcmd.Env = env
-	var rerr bytes.Buffer
-	rcmd.Stderr = &rerr
-	out, err := rcmd.Output()
+	resumeStep(t, env, st, clean, step, done)
+}
+
+// startStep starts we-step with args into store and waits until its
+// progress entry records durable walkers (it is written every 250 ms) or
+// 1.5 s have passed, whichever comes first; the step is still running
+// unless it was too short.
+func startStep(t *testing.T, env []string, store string, args []string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "we-step"), append(args, "--store", store)...)
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	memo := filepath.Join(store, "memo")
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		if ents, _ := os.ReadDir(memo); len(ents) > 0 {
+			break
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return cmd, &stderr
+}
+
+// resumeStep runs the stopped step again and checks that it reuses the
+// done walkers and ends with the hash of an uninterrupted step, computed
+// in store clean.
+func resumeStep(t *testing.T, env []string, store, clean string, args []string, done int) string {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "we-step"), append(args, "--store", store)...)
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("resume: %v\n%s", err, rerr.String())
+		t.Fatalf("resume: %v\n%s", err, stderr.String())
 	}
-	if !strings.Contains(rerr.String(), fmt.Sprintf("resuming: %d of 48 walkers were done", done)) {
-		t.Errorf("the resumed step did not reuse the %d recorded walkers; stderr: %q", done, rerr.String())
+	if done > 0 && !strings.Contains(stderr.String(), fmt.Sprintf("resuming: %d of 48 walkers were done", done)) {
+		t.Errorf("the resumed step did not reuse the %d recorded walkers; stderr: %q", done, stderr.String())
 	}
-	if got, want := strings.TrimSpace(string(out)), tool(t, env, "we-step", append(step, "--store", clean)...); got != want {
+	got, want := strings.TrimSpace(string(out)), tool(t, env, "we-step", append(args, "--store", clean)...)
+	if got != want {
 		t.Fatalf("resumed step gave %s, an uninterrupted one %s", got, want)
 	}
+	return want
 }
