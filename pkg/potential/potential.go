@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 )
 
 // Term is one additive contribution to the potential, as stored in the
@@ -74,7 +75,8 @@ type typeInfo struct {
 	build  func(p map[string]float64, atoms []int, n int, box []float64) (term, error)
 }
 
-func types() map[string]typeInfo {
+// types is the table of potential types, built once.
+var types = sync.OnceValue(func() map[string]typeInfo {
 	return map[string]typeInfo{
 		"lj": {
 			params: []ParamInfo{
@@ -133,7 +135,7 @@ func types() map[string]typeInfo {
 			build: newHarmonicPosition,
 		},
 	}
-}
+})
 
 // Types returns the names of the term types, sorted.
 func Types() []string {
