@@ -270,18 +270,18 @@ func LoadSystem(st *store.Store, h record.Hash) (*record.System, error) {
 // need not wait for. A signal that arrives before the handler is in place
 // ends the process as usual, which loses at most that moment's work.
 func InterruptContext() (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	go func() {
 		c := make(chan os.Signal, 1)
 		signal.Notify(c, os.Interrupt, syscall.SIGTERM)
 		defer signal.Stop(c)
 		select {
-		case <-c:
-			cancel()
+		case sig := <-c:
+			cancel(fmt.Errorf("%v", sig)) // context.Cause: "interrupt", "terminated"
 		case <-ctx.Done():
 		}
 	}()
-	return ctx, cancel
+	return ctx, func() { cancel(nil) }
 }
 
 // procs is the processor count the runtime started with, before

@@ -382,7 +382,7 @@ collect:
 		return record.Hash{}, firstErr
 	}
 	if err := ctx.Err(); err != nil {
-		return record.Hash{}, fmt.Errorf("interrupted: %w (run the same command again to resume)", err)
+		return record.Hash{}, fmt.Errorf("interrupted (%v); run the same command again to resume", context.Cause(ctx))
 	}
 
 	out := record.NewSnapshot()
