@@ -335,6 +335,9 @@ func stepSnapshot(ctx context.Context, st *store.Store, in record.Hash, snap *re
 			return
 		}
 		if err := batch.Commit(); err != nil {
+			// Those walkers' objects are gone (Commit removed them):
+			// they are not recorded, and a rerun computes them again.
+			pending = nil
 			fail(fmt.Errorf("store walker results: %w", err))
 			return
 		}
