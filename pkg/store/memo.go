@@ -41,10 +41,10 @@ func (s *Store) RemoveMemo(key [32]byte) error {
 	return err
 }
 
-// PutAfter is Put for a writer that has itself just made some of o's
-// references durable: written lists them, and only the other references
-// are checked for existence (we-step stores 48 states, then a snapshot
-// referencing them; checking them again costs a stat each).
+// PutAfter is Put for a writer that knows some of o's references exist:
+// written lists them, and only the other references are checked for
+// existence (we-resample's snapshot references the input's 48 states;
+// checking them again would cost a lookup each).
 func (s *Store) PutAfter(o record.Object, written map[record.Hash]bool) (record.Hash, error) {
 	it, err := s.ItemAfter(o, written)
 	if err != nil {
@@ -54,8 +54,8 @@ func (s *Store) PutAfter(o record.Object, written map[record.Hash]bool) (record.
 }
 
 // ItemAfter encodes and validates o, and checks its references as
-// PutAfter does, for a PutLayers whose earlier layers hold the references
-// listed in written.
+// PutAfter does, for a Batch (or PutLayers) whose earlier layers hold the
+// references listed in written.
 func (s *Store) ItemAfter(o record.Object, written map[record.Hash]bool) (Item, error) {
 	it, err := NewItem(o)
 	if err != nil {
