@@ -21,8 +21,9 @@ import (
 // Crash safety rests on one ordering: an object's name becomes durable
 // only after its content is. Commit makes all temp files durable first
 // (one syncfs(2) on the store's file system for more than syncfsMin
-// objects, else one fsync each), then renames them into place layer by
-// layer, making each layer's renames durable (one fsync per directory)
+// objects, plus one flush where syncfs(2) does not end with one, as on
+// ext4 without a journal: see syncfs; else one fsync each), then renames
+// them into place layer by layer, making each layer's renames durable (one fsync per directory)
 // before the next layer's begin: a crash never leaves a name whose
 // references are missing, on file systems without a journal too, where
 // renames reach the disk in any order. Temp files left by a crash are
