@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wepipe/wepipe/internal/cli"
@@ -126,7 +127,7 @@ func progressKey(in record.Hash, opt StepOptions) [32]byte {
 // done. A step shorter than that writes no progress at all: rerunning it
 // costs less than recording it would (one small file per cycle less on
 // the 1-step-per-cycle hot path).
-const progressEvery = 250 * time.Millisecond
+var progressEvery = 250 * time.Millisecond
 
 // readProgress parses a progress entry: one line per finished walker,
 // "slot state-hash [segment-hash]". Entries whose objects are missing or
@@ -243,16 +244,11 @@ func stepSnapshot(ctx context.Context, st *store.Store, in record.Hash, snap *re
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	jobs := make(chan int)
-	// Room for every result: workers never wait for the committer, which
-	// makes whatever finished during its last flush durable in one batch.
-	done := make(chan walkerResult, len(todo))
 	var firstErr error
 	var errOnce sync.Once
 	fail := func(err error) {
 		errOnce.Do(func() { firstErr = err; cancel() })
 	}
-	var wg sync.WaitGroup
 	var cacheMu sync.Mutex
 	cache := map[record.Hash]*record.State{}
 	loadState := func(h record.Hash) (*record.State, error) {
@@ -271,15 +267,36 @@ func stepSnapshot(ctx context.Context, st *store.Store, in record.Hash, snap *re
 		cacheMu.Unlock()
 		return s, nil
 	}
-	// Each worker writes its walkers' new objects to temp files at once
-	// (batch.Add); the committer makes them durable and names them.
+
+	// Workers take the next walker from a shared counter and write its
+	// new objects to temp files at once (batch.Add); the committer (this
+	// goroutine) makes them durable and names them. A worker wakes the
+	// committer only for the first result after a commit, which starts
+	// the commit timer: a short step wakes it twice in all (that result
+	// and the end), not once per walker.
 	batch := st.NewBatch()
 	defer batch.Abort()
+	var (
+		next     atomic.Int64
+		mu       sync.Mutex // guards results, pending, finished, nsteps
+		pending  []walkerResult
+		nsteps   int64
+		finished = (hi - lo) - len(todo)
+		start    = time.Now()
+	)
+	first := make(chan struct{}, 1)
+	allDone := make(chan struct{})
+	var wg sync.WaitGroup
 	for w := 0; w < opt.Workers && w < len(todo); w++ {
 		wg.Add(1)
 		go func(worker int) {
 			defer wg.Done()
-			for i := range jobs {
+			for ctx.Err() == nil {
+				k := int(next.Add(1)) - 1
+				if k >= len(todo) {
+					return
+				}
+				i := todo[k]
 				r, err := propagateWalker(ctx, st, comp, eng, snap, in, i, worker, opt, loadState)
 				for _, it := range r.items {
 					if err != nil {
@@ -294,36 +311,34 @@ func stepSnapshot(ctx context.Context, st *store.Store, in record.Hash, snap *re
 					if ctx.Err() == nil {
 						fail(err)
 					}
-					continue
+					return
 				}
-				select {
-				case done <- r:
-				case <-ctx.Done():
+				mu.Lock()
+				results[r.slot] = r
+				pending = append(pending, r)
+				wake := len(pending) == 1
+				nsteps += r.steps
+				finished++
+				if opt.Progress != nil {
+					opt.Progress(finished, hi-lo, nsteps, time.Since(start))
+				}
+				mu.Unlock()
+				if wake {
+					select {
+					case first <- struct{}{}:
+					default:
+					}
 				}
 			}
 		}(w)
 	}
-	go func() {
-		defer close(jobs)
-		for _, i := range todo {
-			select {
-			case jobs <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	go func() { wg.Wait(); close(done) }()
+	go func() { wg.Wait(); close(allDone) }()
 
 	// The committer makes finished walkers durable and records them for
 	// resuming. A walker's objects wait in temp files at most progressEvery
 	// before a commit makes them durable: one barrier (syncfs) per commit
 	// instead of one per walker. Whatever waits at the end is committed
 	// with the snapshot, so a short step costs one barrier in all.
-	start := time.Now()
-	var nsteps int64
-	finished := (hi - lo) - len(todo)
-	var pending []walkerResult
 	var timer *time.Timer
 	var due <-chan time.Time
 	commit := func() {
@@ -331,18 +346,20 @@ func stepSnapshot(ctx context.Context, st *store.Store, in record.Hash, snap *re
 			timer.Stop()
 			timer, due = nil, nil
 		}
-		if len(pending) == 0 {
+		mu.Lock()
+		done := pending
+		pending = nil
+		mu.Unlock()
+		if len(done) == 0 {
 			return
 		}
 		if err := batch.Commit(); err != nil {
 			// Those walkers' objects are gone (Commit removed them):
 			// they are not recorded, and a rerun computes them again.
-			pending = nil
 			fail(fmt.Errorf("store walker results: %w", err))
 			return
 		}
-		finishedList = append(finishedList, pending...)
-		pending = nil
+		finishedList = append(finishedList, done...)
 		// Record which walkers are durable, so that a killed step resumes
 		// from them; the objects were made durable above, first.
 		if len(finishedList) < hi-lo {
@@ -355,17 +372,9 @@ func stepSnapshot(ctx context.Context, st *store.Store, in record.Hash, snap *re
 collect:
 	for {
 		select {
-		case r, ok := <-done:
-			if !ok {
-				break collect
-			}
-			results[r.slot] = r
-			pending = append(pending, r)
-			nsteps += r.steps
-			finished++
-			if opt.Progress != nil {
-				opt.Progress(finished, hi-lo, nsteps, time.Since(start))
-			}
+		case <-allDone:
+			break collect
+		case <-first:
 			if timer == nil {
 				timer = time.NewTimer(progressEvery)
 				due = timer.C
