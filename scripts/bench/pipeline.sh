@@ -195,6 +195,13 @@ for d in "${dirs[@]}"; do
   [ "$best" -gt 10000 ] || verdict=met
   say "target $verdict on $(fstype "$d") ($(ms "$best") ms per cycle at best)"
 done
+# Every run, in the order run: the host's speed drifts, and the spread
+# shows how much.
+for d in "${dirs[@]}"; do
+  for key in none wexplore; do
+    say "runs, $key, $(fstype "$d"): $(for u in ${res[$d/$key]}; do printf '%s ' "$(ms "$u")"; done)"
+  done
+done
 say ""
 
 # Store growth: the bytes each snapshot added (we-ls sizes), the memo
