@@ -1,13 +1,9 @@
 package tools
 
 import (
-	"bytes"
 	"os"
 	"strconv"
-	"strings"
 	"testing"
-
-	"github.com/wepipe/wepipe/internal/cli"
 )
 
 // benchStore makes a 48-walker lj-pair store in dir (a tmpfs such as
@@ -28,18 +24,9 @@ func benchStore(b *testing.B) (string, string) {
 	}
 	b.Cleanup(func() { os.RemoveAll(d) })
 	st := d + "/s"
-	h := runBench(b, Init, "--store", st, "--system", "lj-pair", "--walkers", "48")
-	h = runBench(b, Step, "--store", st, "--steps", "1", h)
+	h := runTool(b, Init, "--store", st, "--system", "lj-pair", "--walkers", "48")
+	h = runTool(b, Step, "--store", st, "--steps", "1", h)
 	return st, h
-}
-
-func runBench(b *testing.B, tool func(*cli.Env, []string) int, args ...string) string {
-	var out, errb bytes.Buffer
-	env := &cli.Env{Name: "bench", Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
-	if code := tool(env, args); code != 0 {
-		b.Fatalf("%v: exit %d: %s", args, code, errb.String())
-	}
-	return strings.TrimSpace(out.String())
 }
 
 // BenchmarkCycle measures one pipeline cycle's work inside the tools (no
@@ -49,13 +36,13 @@ func BenchmarkCycle(b *testing.B) {
 	st, h := benchStore(b)
 	b.Run("step", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			runBench(b, Step, "--store", st, "--steps", "1", "--seed", strconv.Itoa(i+1), h)
+			runTool(b, Step, "--store", st, "--steps", "1", "--seed", strconv.Itoa(i+1), h)
 		}
 	})
 	for _, m := range [][]string{{"--resampler", "none"}, {"--resampler", "wexplore", "--region-sizes", "1,0.5,0.35,0.25", "--pmax", "0.5", "--warp", "r>=1.0"}} {
 		b.Run("resample-"+m[1], func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				runBench(b, Resample, append([]string{"--store", st, "--seed", strconv.Itoa(i + 1), h}, m...)...)
+				runTool(b, Resample, append([]string{"--store", st, "--seed", strconv.Itoa(i + 1), h}, m...)...)
 			}
 		})
 	}
