@@ -23,11 +23,11 @@ import (
 // (one syncfs(2) on the store's file system for more than syncfsMin
 // objects, plus one flush where syncfs(2) does not end with one, as on
 // ext4 without a journal: see syncfs; else one fsync each), then renames
-// them into place layer by layer, making each layer's renames durable (one fsync per directory)
-// before the next layer's begin: a crash never leaves a name whose
-// references are missing, on file systems without a journal too, where
-// renames reach the disk in any order. Temp files left by a crash are
-// ignored by readers and removed by Check.
+// them into place layer by layer, making each layer's renames durable
+// (one fsync per directory) before the next layer's begin: a crash never
+// leaves a name whose references are missing, on file systems without a
+// journal too, where renames reach the disk in any order. Temp files left
+// by a crash are ignored by readers and removed by Check.
 //
 // syncfs writes back and waits for every dirty page and inode of the file
 // system, the temp files' included; since Linux 5.8 it reports writeback
