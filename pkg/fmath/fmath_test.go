@@ -117,6 +117,32 @@ func TestSum(t *testing.T) {
 // TestCbrt: exact cubes give exact roots, special cases hold, and every
 // result is within 0.667 ulp of the true root (fdlibm's bound), measured
 // against ∛x to 200 bits in math/big.
+// TestPairwiseSum pins numpy 1.24's np.sum of float64 arrays whose sum
+// depends on the order of the additions (the plain left-to-right sums
+// differ from these in the last bits from n = 100 on), across the
+// three regimes: n < 8, n ≤ 128, and the recursive split.
+func TestPairwiseSum(t *testing.T) {
+	const g = 0.6180339887498949
+	for _, c := range []struct {
+		n    int
+		want float64
+	}{
+		{0, 0}, {5, 0x1.c72e1eefef2d3p+8}, {8, 0x1.2346fafd7a3a7p+9}, {9, 0x1.42dcd2d26d8abp+10},
+		{100, 0x1.af8cfea6adb82p+13}, {128, 0x1.14b06a4ceef3bp+14}, {129, 0x1.14b06bf51fcb8p+14},
+		{300, 0x1.4df0b2005e2a2p+15}, {1000, 0x1.1704a7d2445bap+17},
+	} {
+		x := make([]float64, c.n)
+		for i := range x {
+			// numpy: ((i*g)%1)**6 * 1e3 + 1e-9*i, products rounded one by one.
+			y := math.Mod(float64(i)*g, 1)
+			x[i] = float64(y*y*y*y*y*y*1e3) + float64(1e-9*float64(i))
+		}
+		if got := PairwiseSum(x); got != c.want {
+			t.Errorf("n=%d: PairwiseSum = %x, numpy gives %x", c.n, got, c.want)
+		}
+	}
+}
+
 func TestCbrt(t *testing.T) {
 	for _, c := range []struct{ x, want float64 }{
 		{0, 0}, {27, 3}, {-8, -2}, {0.125, 0.5}, {1, 1}, {64, 4}, {1e-312, 0}, {math.Inf(1), math.Inf(1)}, {math.Inf(-1), math.Inf(-1)},
