@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/wepipe/wepipe/pkg/rng"
 )
@@ -714,3 +716,54 @@ const (
 	HuberKimDefaultMinWeight = binDefaultMinWeight
 	HuberKimDefaultMaxWeight = binDefaultMaxWeight
 )
+
+// huberKimParams are the flags Binned and MAB share.
+func huberKimParams() []Param {
+	return []Param{
+		{Name: "per-bin", Kind: Int, Default: "4", Usage: "walkers per occupied bin (WESTPA's bin_target_counts)"},
+		{Name: "min-weight", Kind: Float, Default: strconv.FormatFloat(binDefaultMinWeight, 'g', -1, 64), ZeroIsDefault: true,
+			Usage: "smallest allowed weight (WESTPA's smallest_allowed_weight)"},
+		{Name: "max-weight", Kind: Float, Default: strconv.FormatFloat(binDefaultMaxWeight, 'g', -1, 64), ZeroIsDefault: true,
+			Usage: "largest allowed weight (WESTPA's largest_allowed_weight)"},
+	}
+}
+
+func (a *Args) huberKim() HuberKim {
+	return HuberKim{MinWeight: a.Float("min-weight"), MaxWeight: a.Float("max-weight")}
+}
+
+func init() {
+	Register(Method{
+		Name: "binned",
+		Doc: `WESTPA's Huber–Kim split/merge in rectilinear bins:
+--bins OBS:E1,E2,… (interior edges, one flag per dimension; the
+first and last bins are open), --per-bin N (4), --min-weight,
+--max-weight (WESTPA's defaults).`,
+		Params: append([]Param{
+			{Name: "bins", Kind: List, Usage: "OBS:E1,E2,… interior edges of one dimension; repeatable"},
+		}, huberKimParams()...),
+		Image: ImageParams,
+		New: func(a *Args) (Resampler, error) {
+			if len(a.List("bins")) == 0 {
+				return nil, ParamErrorf("binned needs at least one --bins OBS:E1,E2,…")
+			}
+			rest, err := a.ObsDims("bins", "OBS:E1,E2,…")
+			if err != nil {
+				return nil, err
+			}
+			var edges [][]float64
+			for i, r := range rest {
+				var e []float64
+				for _, f := range strings.Split(r, ",") {
+					x, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+					if err != nil || math.IsNaN(x) {
+						return nil, ParamErrorf("--bins %q: %q is not a number", a.List("bins")[i], f)
+					}
+					e = append(e, x)
+				}
+				edges = append(edges, e)
+			}
+			return validated(Binned{Edges: edges, PerBin: a.Int("per-bin"), HuberKim: a.huberKim()})
+		},
+	})
+}

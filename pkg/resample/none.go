@@ -21,3 +21,12 @@ func (None) Resample(walkers []Walker, state []byte, r *rng.Stream) (Result, err
 	}
 	return Result{Walkers: out, Records: rec, Summary: map[string]float64{}}, nil
 }
+
+func init() {
+	Register(Method{
+		Name:  "none",
+		Doc:   "weights and states unchanged; records written.",
+		Image: ImageNone,
+		New:   func(*Args) (Resampler, error) { return None{}, nil },
+	})
+}

@@ -1120,3 +1120,32 @@ func revoLog(x float64) float64 {
 	rh, rl := revoDDAdd(kh, kl, lh, ll)
 	return rh + rl
 }
+
+func init() {
+	Register(Method{
+		Name: "revo",
+		Doc: `wepy's REVOResampler (Donyapour, Roussey & Dickson 2019):
+--merge-dist D and --char-dist D0 (required), --pmin (1e-12),
+--pmax (0.1), --dist-exponent (4), --merge-alg pairs|greedy.
+The summary records the variation and distance statistics.`,
+		Params: []Param{
+			{Name: "pmin", Kind: Float, Default: "1e-12", ZeroIsDefault: true, Usage: "smallest walker weight (default: the method's)"},
+			{Name: "pmax", Kind: Float, Default: "0.1", ZeroIsDefault: true, Usage: "largest walker weight (default: the method's)"},
+			{Name: "dist-exponent", Kind: Int, Default: "4", Usage: "REVO distance exponent α"},
+			{Name: "merge-dist", Kind: Float, Default: "0", Usage: "largest distance between merged walkers (required)"},
+			{Name: "char-dist", Kind: Float, Default: "0", Usage: "characteristic distance d₀ (required)"},
+			{Name: "merge-alg", Kind: String, Default: REVODefaultMergeAlg, Usage: "merge algorithm: pairs or greedy"},
+		},
+		New: func(a *Args) (Resampler, error) {
+			c := REVO{
+				MergeDist: a.Float("merge-dist"), CharDist: a.Float("char-dist"),
+				PMin: a.Float("pmin"), PMax: a.Float("pmax"),
+				DistExponent: a.Int("dist-exponent"), MergeAlg: a.String("merge-alg"), Metric: a.Metric,
+			}
+			if !(c.MergeDist > 0) || !(c.CharDist > 0) {
+				return nil, ParamErrorf("revo needs --merge-dist and --char-dist (positive distances in the image's units)")
+			}
+			return validated(c)
+		},
+	})
+}

@@ -917,3 +917,51 @@ func (t *wexTree) nodePath(n int) []int {
 	}
 	return p
 }
+
+func init() {
+	Register(Method{
+		Name: "wexplore",
+		Doc: `wepy's WExploreResampler (Dickson & Brooks 2014):
+--region-sizes 1,0.5,0.35,0.25 (required), --max-regions 10
+(one value or one per level), --pmin, --pmax (wepy's
+defaults). The region tree is kept in the snapshot and continued
+by the next cycle; each walker's region path is recorded.`,
+		Params: []Param{
+			{Name: "pmin", Kind: Float, Default: "1e-12", ZeroIsDefault: true, Usage: "smallest walker weight (default: the method's)"},
+			{Name: "pmax", Kind: Float, Default: "0.1", ZeroIsDefault: true, Usage: "largest walker weight (default: the method's)"},
+			{Name: "region-sizes", Kind: String, Usage: "region cut-off per level, e.g. 1,0.5,0.35,0.25 (required)"},
+			{Name: "max-regions", Kind: String, Default: "10", Usage: "regions per level, one value or one per level"},
+		},
+		New: func(a *Args) (Resampler, error) {
+			if a.String("region-sizes") == "" {
+				return nil, ParamErrorf("wexplore needs --region-sizes, e.g. 1,0.5,0.35,0.25")
+			}
+			sizes, err := a.Floats("region-sizes")
+			if err != nil {
+				return nil, err
+			}
+			maxes, err := a.Ints("max-regions")
+			if err != nil {
+				return nil, err
+			}
+			if len(maxes) == 1 {
+				for len(maxes) < len(sizes) {
+					maxes = append(maxes, maxes[0])
+				}
+			}
+			c := WExplore{RegionSizes: sizes, MaxRegions: maxes, PMin: a.Float("pmin"), PMax: a.Float("pmax"), Metric: a.Metric}
+			if _, err := validated(c); err != nil {
+				return nil, err
+			}
+			// wepy seeds the region tree with the image of the initial
+			// state; once the snapshot carries a tree, the seed is not
+			// needed.
+			if !a.Carried && a.InitialImage != nil {
+				if c.InitImage, err = a.InitialImage(); err != nil {
+					return nil, err
+				}
+			}
+			return c, nil
+		},
+	})
+}
