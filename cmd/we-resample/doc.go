@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	we-resample [--resampler none|revo|wexplore|binned|mab] [--warp COND]...
+//	we-resample [--resampler binned|mab|none|revo|wexplore] [--warp COND]...
 //	            [--image OBS[,OBS…]|rmsd:ATOMS] [--seed N] [method flags] [HASH]
 //
 // The output snapshot's cycle index is the input's plus one. For every walker
@@ -25,30 +25,18 @@
 // observables; --image rmsd:0-9,12 uses the coordinates of those atoms and
 // the RMSD after optimal superposition.
 //
-// Methods:
-//
-//	none      weights and states unchanged; records written.
-//	revo      wepy's REVOResampler (Donyapour, Roussey & Dickson 2019):
-//	          --merge-dist D and --char-dist D0 (required), --pmin (1e-12),
-//	          --pmax (0.1), --dist-exponent (4), --merge-alg pairs|greedy.
-//	          The summary records the variation and distance statistics.
-//	wexplore  wepy's WExploreResampler (Dickson & Brooks 2014):
-//	          --region-sizes 1,0.5,0.35,0.25 (required), --max-regions 10
-//	          (one value or one per level), --pmin, --pmax (wepy's
-//	          defaults). The region tree is kept in the snapshot and continued
-//	          by the next cycle; each walker's region path is recorded.
-//	binned    WESTPA's Huber–Kim split/merge in rectilinear bins:
-//	          --bins OBS:E1,E2,… (interior edges, one flag per dimension; the
-//	          first and last bins are open), --per-bin N (4), --min-weight,
-//	          --max-weight (WESTPA's defaults).
-//	mab       WESTPA's minimal adaptive binning: --mab OBS:NBINS (one flag
-//	          per dimension), --per-bin N, --direction, --min-weight,
-//	          --max-weight; leading, trailing and bottleneck walkers get bins
-//	          of their own.
-//
 // Random choices (merge survivors, warp targets) come from streams seeded
 // by the input hash and --seed: the same input, flags and seed give the same
 // hash. A resampling already done prints its hash at once.
 //
+// Each method takes only its own flags; a flag of another method, or
+// --image for a method that does not measure distances, is a usage
+// error. Every flag's effective value (defaults filled in) is recorded in
+// the snapshot's op, so the same configuration written two ways gives one
+// hash.
+//
 // Exit status: 0 success, 1 failure, 2 usage error.
+//
+// Methods (this list is printed from the methods registered in
+// pkg/resample; a new method adds its own entry):
 package main

@@ -1,8 +1,11 @@
 package tools
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,69 +25,17 @@ func Resample(env *cli.Env, args []string) int {
 	return finish(env, resampleRun(env, args))
 }
 
-// resampleFlags lists, per method, the flags whose effective values are
-// recorded in the snapshot's op (so that the same configuration written
-// two ways gives one hash).
-var resampleFlags = map[string][]string{
-	"none":     {},
-	"revo":     {"pmin", "pmax", "dist-exponent", "merge-dist", "char-dist", "merge-alg"},
-	"wexplore": {"pmin", "pmax", "region-sizes", "max-regions"},
-	"binned":   {"bins", "per-bin", "min-weight", "max-weight"},
-	"mab":      {"mab", "per-bin", "min-weight", "max-weight", "direction"},
-}
-
 func resampleRun(env *cli.Env, args []string) error {
 	fs, storeDir := env.FlagSet()
-	method := fs.String("resampler", "none", "none, revo, wexplore, binned or mab")
-	seed := fs.Uint64("seed", 0, "replica seed")
-	var warps, bins, mabs cli.ParamList
-	fs.Var(&warps, "warp", "boundary condition OBS>=V (also >, <=, <); repeatable")
-	image := fs.String("image", "", "OBS[,OBS…] or rmsd:ATOMS (default: all observables)")
-	pmin := fs.Float64("pmin", 0, "smallest walker weight (default: the method's)")
-	pmax := fs.Float64("pmax", 0, "largest walker weight (default: the method's)")
-	distExp := fs.Int("dist-exponent", 4, "REVO distance exponent α")
-	mergeDist := fs.Float64("merge-dist", 0, "REVO: largest distance between merged walkers (required)")
-	charDist := fs.Float64("char-dist", 0, "REVO: characteristic distance d₀ (required)")
-	mergeAlg := fs.String("merge-alg", "pairs", "REVO merge algorithm: pairs or greedy")
-	regionSizes := fs.String("region-sizes", "", "WExplore: region cut-off per level, e.g. 1,0.5,0.35,0.25 (required)")
-	maxRegions := fs.String("max-regions", "10", "WExplore: regions per level, one value or one per level")
-	fs.Var(&bins, "bins", "binned: OBS:E1,E2,… interior edges of one dimension; repeatable")
-	fs.Var(&mabs, "mab", "mab: OBS:NBINS for one dimension; repeatable")
-	perBin := fs.Int("per-bin", 4, "binned, mab: walkers per occupied bin")
-	minW := fs.Float64("min-weight", 0, "binned, mab: smallest allowed weight (WESTPA's default)")
-	maxW := fs.Float64("max-weight", 0, "binned, mab: largest allowed weight (WESTPA's default)")
-	direction := fs.String("direction", "", "mab: direction per dimension (0, 1, -1 or 86), comma-separated")
+	env.Doc += "\n" + resample.Manual()
+	var req ResampleRequest
+	req.Flags(fs)
 	pos, err := env.Parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if _, ok := resampleFlags[*method]; !ok {
-		return cli.Usagef("--resampler %q: want none, revo, wexplore, binned or mab", *method)
-	}
-	// Zero means "the method's default": record the effective value, so
-	// that --pmax 0.1 and no --pmax give the same snapshot.
-	setDefault := func(name string, v *float64, def float64) {
-		if *v == 0 {
-			*v = def
-			fs.Set(name, strconv.FormatFloat(def, 'g', -1, 64))
-		}
-	}
-	switch *method {
-	case "revo":
-		setDefault("pmin", pmin, resample.REVODefaultPMin)
-		setDefault("pmax", pmax, resample.REVODefaultPMax)
-	case "wexplore":
-		setDefault("pmin", pmin, resample.WExploreDefaultPMin)
-		setDefault("pmax", pmax, resample.WExploreDefaultPMax)
-	case "binned", "mab":
-		setDefault("min-weight", minW, resample.HuberKimDefaultMinWeight)
-		setDefault("max-weight", maxW, resample.HuberKimDefaultMaxWeight)
-	}
-	conds := make([]warp.Cond, len(warps))
-	for i, w := range warps {
-		if conds[i], err = warp.Parse(w); err != nil {
-			return cli.Usagef("%v", err)
-		}
+	if _, ok := resample.Lookup(req.Method); !ok {
+		return cli.Usagef("--resampler %q: want %s", req.Method, resample.MethodNames())
 	}
 	st, in, snap, err := env.InputSnapshot(*storeDir, pos)
 	if err != nil {
@@ -97,135 +48,11 @@ func resampleRun(env *cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	names := sys.ObsNames()
-	known := map[string]bool{}
-	for _, n := range names {
-		known[n] = true
+	cfg, err := req.Config(st, sys, snap.Resampler)
+	if err != nil {
+		return err
 	}
-	for _, c := range conds {
-		if !known[c.Obs] {
-			return cli.Usagef("--warp %s: the system has no observable %q (it has %s)", c, c.Obs, strings.Join(names, ", "))
-		}
-	}
-
-	// The image: observables, or an atom selection compared by RMSD.
-	img := imageSpec{obs: names}
-	if *image != "" {
-		if img, err = parseImage(*image, known, sys.NAtoms()); err != nil {
-			return err
-		}
-	}
-	if img.atoms == nil && len(img.obs) == 0 && *method != "none" {
-		return cli.Usagef("the system has no observables to resample on; give --image rmsd:ATOMS")
-	}
-
-	var rs resample.Resampler
-	switch *method {
-	case "none":
-		rs = resample.None{}
-	case "revo":
-		if *mergeDist <= 0 || *charDist <= 0 {
-			return cli.Usagef("revo needs --merge-dist and --char-dist (positive distances in the image's units)")
-		}
-		c := resample.REVO{MergeDist: *mergeDist, CharDist: *charDist, PMin: *pmin, PMax: *pmax, DistExponent: *distExp, MergeAlg: *mergeAlg, Metric: img.metric()}
-		rs = c
-	case "wexplore":
-		if *regionSizes == "" {
-			return cli.Usagef("wexplore needs --region-sizes, e.g. 1,0.5,0.35,0.25")
-		}
-		sizes, err := parseFloats(*regionSizes)
-		if err != nil {
-			return cli.Usagef("--region-sizes: %v", err)
-		}
-		maxes, err := parseInts(*maxRegions)
-		if err != nil {
-			return cli.Usagef("--max-regions: %v", err)
-		}
-		if len(maxes) == 1 {
-			for len(maxes) < len(sizes) {
-				maxes = append(maxes, maxes[0])
-			}
-		}
-		// wepy seeds the region tree with the image of the initial state;
-		// once the snapshot carries a tree, the seed is not needed.
-		c := resample.WExplore{RegionSizes: sizes, MaxRegions: maxes, PMin: *pmin, PMax: *pmax, Metric: img.metric()}
-		if snap.Resampler == nil || snap.Resampler.Name != *method || len(snap.Resampler.State) == 0 {
-			init, err := store.LoadAs[*record.State](st, sys.Initial[0].State)
-			if err != nil {
-				return fmt.Errorf("load initial state: %w", err)
-			}
-			c.InitImage = img.of(init)
-		}
-		rs = c
-	case "binned":
-		if len(bins) == 0 {
-			return cli.Usagef("binned needs at least one --bins OBS:E1,E2,…")
-		}
-		var edges [][]float64
-		img = imageSpec{}
-		for _, b := range bins {
-			name, list, ok := strings.Cut(b, ":")
-			if !ok || !known[name] {
-				return cli.Usagef("--bins %q: want OBS:E1,E2,… with OBS one of %s", b, strings.Join(names, ", "))
-			}
-			e, err := parseFloats(list)
-			if err != nil {
-				return cli.Usagef("--bins %q: %v", b, err)
-			}
-			img.obs = append(img.obs, name)
-			edges = append(edges, e)
-		}
-		c := resample.Binned{Edges: edges, PerBin: *perBin}
-		c.MinWeight, c.MaxWeight = *minW, *maxW
-		rs = c
-	case "mab":
-		if len(mabs) == 0 {
-			return cli.Usagef("mab needs at least one --mab OBS:NBINS")
-		}
-		img = imageSpec{}
-		var nb []int
-		for _, m := range mabs {
-			name, n, ok := strings.Cut(m, ":")
-			k, err := strconv.Atoi(n)
-			if !ok || !known[name] || err != nil {
-				return cli.Usagef("--mab %q: want OBS:NBINS with OBS one of %s", m, strings.Join(names, ", "))
-			}
-			img.obs = append(img.obs, name)
-			nb = append(nb, k)
-		}
-		c := resample.MAB{NBins: nb, PerBin: *perBin}
-		if *direction != "" {
-			d, err := parseInts(*direction)
-			if err != nil {
-				return cli.Usagef("--direction: %v", err)
-			}
-			c.Direction = d
-		}
-		c.MinWeight, c.MaxWeight = *minW, *maxW
-		rs = c
-	}
-
-	if v, ok := rs.(interface{ Validate() error }); ok {
-		if err := v.Validate(); err != nil {
-			return cli.Usagef("%v", err)
-		}
-	}
-
-	params := map[string]string{"resampler": *method, "seed": strconv.FormatUint(*seed, 10)}
-	for _, name := range resampleFlags[*method] {
-		params[name] = fs.Lookup(name).Value.String()
-	}
-	if len(warps) > 0 {
-		ws := make([]string, len(conds))
-		for i, c := range conds {
-			ws[i] = c.String()
-		}
-		params["warp"] = strings.Join(ws, ";")
-	}
-	if *method != "binned" && *method != "mab" && *method != "none" {
-		params["image"] = img.String()
-	}
-	key := store.MemoKey("we-resample", Version, in.String(), fmt.Sprint(params))
+	key := store.MemoKey("we-resample", Version, in.String(), fmt.Sprint(cfg.Params))
 	if hs, ok := st.Memo(key); ok && len(hs) == 1 {
 		env.PrintHash(hs[0])
 		return nil
@@ -233,7 +60,7 @@ func resampleRun(env *cli.Env, args []string) error {
 	if len(snap.Walkers) >= parallelWalkers {
 		cli.Parallel()
 	}
-	out, err := ResampleSnapshot(st, in, snap, sys, rs, *method, conds, img, params, *seed)
+	out, err := ResampleSnapshot(st, in, snap, sys, cfg)
 	if err != nil {
 		return err
 	}
@@ -254,13 +81,147 @@ func resampleRun(env *cli.Env, args []string) error {
 	return nil
 }
 
-// imageSpec says how a walker's image is made.
-type imageSpec struct {
+// ResampleRequest is a resampling as asked for on the command line: the
+// method's name and its flags, unchecked.
+type ResampleRequest struct {
+	Method string
+	Seed   uint64
+	Warps  cli.ParamList
+	Image  string
+	// Given holds the values of the methods' flags that were set.
+	Given map[string][]string
+}
+
+// Flags registers we-resample's flags on fs: the tool's own and every
+// registered method's (each name once).
+func (r *ResampleRequest) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&r.Method, "resampler", "none", resample.MethodNames())
+	fs.Uint64Var(&r.Seed, "seed", 0, "replica seed")
+	fs.Var(&r.Warps, "warp", "boundary condition OBS>=V (also >, <=, <); repeatable")
+	fs.StringVar(&r.Image, "image", "", "OBS[,OBS…] or rmsd:ATOMS (default: all observables)")
+	r.Given = map[string][]string{}
+	for _, p := range resample.AllParams() {
+		fs.Var(&methodFlag{name: p.Name, isBool: p.Kind == resample.Bool, given: r.Given}, p.Name, p.Usage)
+	}
+}
+
+// methodFlag collects the values of one method flag.
+type methodFlag struct {
+	name   string
+	isBool bool
+	given  map[string][]string
+}
+
+func (f *methodFlag) String() string   { return "" }
+func (f *methodFlag) IsBoolFlag() bool { return f.isBool }
+func (f *methodFlag) Set(v string) error {
+	if err := resample.CheckValue(f.name, v); err != nil {
+		return err
+	}
+	f.given[f.name] = append(f.given[f.name], v)
+	return nil
+}
+
+// ResampleConfig is a checked resampling: what ResampleSnapshot needs.
+type ResampleConfig struct {
+	Method    resample.Method
+	Resampler resample.Resampler
+	Warps     []warp.Cond
+	Image     Image
+	// Params are the op parameters recorded in the output snapshot.
+	Params map[string]string
+	Seed   uint64
+}
+
+// Config checks the request against the system and builds the resampler.
+// carried is the input snapshot's resampler state (nil at the start of a
+// run). Every error in the request is a usage error; a failure to read
+// the system's initial state is not.
+func (r *ResampleRequest) Config(st *store.Store, sys *record.System, carried *record.Resampler) (ResampleConfig, error) {
+	m, ok := resample.Lookup(r.Method)
+	if !ok {
+		return ResampleConfig{}, cli.Usagef("--resampler %q: want %s", r.Method, resample.MethodNames())
+	}
+	cfg := ResampleConfig{Method: m, Seed: r.Seed}
+	names := sys.ObsNames()
+	for _, w := range r.Warps {
+		c, err := warp.Parse(w)
+		if err == nil && !slices.Contains(names, c.Obs) {
+			err = fmt.Errorf("--warp %s: the system has no observable %q (it has %s)", c, c.Obs, strings.Join(names, ", "))
+		}
+		if err != nil {
+			return cfg, cli.Usagef("%v", err)
+		}
+		cfg.Warps = append(cfg.Warps, c)
+	}
+	img, err := r.image(m, names, sys.NAtoms())
+	if err != nil {
+		return cfg, err
+	}
+	a, err := resample.NewArgs(m, r.Given)
+	if err != nil {
+		return cfg, cli.Usagef("%v", err)
+	}
+	a.Observables, a.Metric = names, img.metric()
+	a.Carried = carried != nil && carried.Name == m.Name && len(carried.State) > 0
+	a.InitialImage = func() ([]float64, error) {
+		init, err := store.LoadAs[*record.State](st, sys.Initial[0].State)
+		if err != nil {
+			return nil, fmt.Errorf("load initial state: %w", err)
+		}
+		return img.of(init), nil
+	}
+	if cfg.Resampler, err = m.New(a); err != nil {
+		if pe := (*resample.ParamError)(nil); errors.As(err, &pe) {
+			return cfg, cli.Usagef("%v", err)
+		}
+		return cfg, err
+	}
+	if m.Image == resample.ImageParams {
+		img = Image{obs: a.Image()}
+	}
+	cfg.Image = img
+	cfg.Params = a.Recorded(m)
+	cfg.Params["resampler"] = m.Name
+	cfg.Params["seed"] = strconv.FormatUint(r.Seed, 10)
+	if len(cfg.Warps) > 0 {
+		ws := make([]string, len(cfg.Warps))
+		for i, c := range cfg.Warps {
+			ws[i] = c.String()
+		}
+		cfg.Params["warp"] = strings.Join(ws, ";")
+	}
+	if m.Image == resample.ImageFlag {
+		cfg.Params["image"] = img.String()
+	}
+	return cfg, nil
+}
+
+// image returns the image --image asks for, for methods that take it.
+func (r *ResampleRequest) image(m resample.Method, names []string, natoms int) (Image, error) {
+	if m.Image != resample.ImageFlag {
+		if r.Image != "" {
+			return Image{}, cli.Usagef("--image is not used by --resampler %s", m.Name)
+		}
+		return Image{}, nil
+	}
+	if r.Image != "" {
+		return parseImage(r.Image, names, natoms)
+	}
+	if len(names) == 0 {
+		return Image{}, cli.Usagef("the system has no observables to resample on; give --image rmsd:ATOMS")
+	}
+	return Image{obs: names}, nil
+}
+
+// Image says how a walker's image is made: from observables, or from the
+// coordinates of an atom selection compared by RMSD.
+type Image struct {
 	obs   []string
 	atoms []int // rmsd selection; nil for observables
 }
 
-func (s imageSpec) String() string {
+func (s Image) String() string {
 	if s.atoms != nil {
 		parts := make([]string, len(s.atoms))
 		for i, a := range s.atoms {
@@ -272,7 +233,7 @@ func (s imageSpec) String() string {
 }
 
 // of returns the image of a state.
-func (s imageSpec) of(st *record.State) []float64 {
+func (s Image) of(st *record.State) []float64 {
 	var im []float64
 	if s.atoms != nil {
 		for _, a := range s.atoms {
@@ -286,25 +247,25 @@ func (s imageSpec) of(st *record.State) []float64 {
 	return im
 }
 
-func (s imageSpec) metric() resample.Metric {
+func (s Image) metric() resample.Metric {
 	if s.atoms != nil {
 		return geom.RMSD
 	}
 	return resample.Euclidean
 }
 
-func parseImage(v string, known map[string]bool, natoms int) (imageSpec, error) {
+func parseImage(v string, names []string, natoms int) (Image, error) {
 	if sel, ok := strings.CutPrefix(v, "rmsd:"); ok {
 		atoms, err := parseAtoms(sel, natoms)
 		if err != nil {
-			return imageSpec{}, cli.Usagef("--image %q: %v", v, err)
+			return Image{}, cli.Usagef("--image %q: %v", v, err)
 		}
-		return imageSpec{atoms: atoms}, nil
+		return Image{atoms: atoms}, nil
 	}
-	var s imageSpec
+	var s Image
 	for _, n := range strings.Split(v, ",") {
 		n = strings.TrimSpace(n)
-		if !known[n] {
+		if !slices.Contains(names, n) {
 			return s, cli.Usagef("--image: the system has no observable %q", n)
 		}
 		s.obs = append(s.obs, n)
@@ -339,30 +300,6 @@ func parseAtoms(s string, natoms int) ([]int, error) {
 	return out, nil
 }
 
-func parseFloats(s string) ([]float64, error) {
-	var out []float64
-	for _, p := range strings.Split(s, ",") {
-		x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || math.IsNaN(x) {
-			return nil, fmt.Errorf("%q is not a number", p)
-		}
-		out = append(out, x)
-	}
-	return out, nil
-}
-
-func parseInts(s string) ([]int, error) {
-	var out []int
-	for _, p := range strings.Split(s, ",") {
-		x, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a whole number", p)
-		}
-		out = append(out, x)
-	}
-	return out, nil
-}
-
 // parallelWalkers is the ensemble size from which we-resample uses every
 // processor (cmd/we-resample starts on one, see cli.SerialStart): REVO's
 // distance matrix and sweeps run in parallel, which pays from a few
@@ -370,8 +307,10 @@ func parseInts(s string) ([]int, error) {
 const parallelWalkers = 256
 
 // ResampleSnapshot applies warping, then the resampler, to snapshot snap
-// and returns the next cycle's snapshot (not yet stored).
-func ResampleSnapshot(st *store.Store, in record.Hash, snap *record.Snapshot, sys *record.System, rs resample.Resampler, method string, conds []warp.Cond, img imageSpec, params map[string]string, seed uint64) (*record.Snapshot, error) {
+// (hash in, of system sys) and returns the next cycle's snapshot, not yet
+// stored.
+func ResampleSnapshot(st *store.Store, in record.Hash, snap *record.Snapshot, sys *record.System, cfg ResampleConfig) (*record.Snapshot, error) {
+	method, conds, img, seed := cfg.Method.Name, cfg.Warps, cfg.Image, cfg.Seed
 	n := len(snap.Walkers)
 	states := make([]record.Hash, n)
 	obs := make([]map[string]float64, n)
@@ -387,7 +326,7 @@ func ResampleSnapshot(st *store.Store, in record.Hash, snap *record.Snapshot, sy
 	out.Cycle = snap.Cycle + 1
 	out.System = snap.System
 	out.Parents = []record.Hash{in}
-	out.Op = record.Op{Tool: "we-resample", Version: Version, Params: params}
+	out.Op = record.Op{Tool: "we-resample", Version: Version, Params: cfg.Params}
 
 	// Boundary conditions first.
 	if len(conds) > 0 {
@@ -451,7 +390,7 @@ func ResampleSnapshot(st *store.Store, in record.Hash, snap *record.Snapshot, sy
 	if snap.Resampler != nil && snap.Resampler.Name == method {
 		prev = snap.Resampler.State
 	}
-	res, err := rs.Resample(walkers, prev, rng.NewKey("we-resample", in, 0, seed))
+	res, err := cfg.Resampler.Resample(walkers, prev, rng.NewKey("we-resample", in, 0, seed))
 	if err != nil {
 		return nil, fmt.Errorf("resample (%s): %w", method, err)
 	}
