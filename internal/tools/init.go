@@ -66,10 +66,10 @@ func initRun(env *cli.Env, args []string) error {
 func buildSystem(name string, sets []string) (*system.Built, error) {
 	if b, ok := system.Builtins[name]; ok {
 		built, err := b.Build(sets)
+		if se := (*system.SetError)(nil); errors.As(err, &se) {
+			return nil, cli.Usagef("%v", err)
+		}
 		if err != nil {
-			if strings.HasPrefix(err.Error(), "--set") {
-				return nil, cli.Usagef("%v", err)
-			}
 			return nil, fmt.Errorf("system %s: %w", name, err)
 		}
 		return built, nil
@@ -83,10 +83,10 @@ func buildSystem(name string, sets []string) (*system.Built, error) {
 	}
 	defer f.Close()
 	built, err := system.FromJSON(f, sets)
+	if se := (*system.SetError)(nil); errors.As(err, &se) {
+		return nil, cli.Usagef("%v", err)
+	}
 	if err != nil {
-		if strings.HasPrefix(err.Error(), "--set") {
-			return nil, cli.Usagef("%v", err)
-		}
 		return nil, fmt.Errorf("system file %s: %w", name, err)
 	}
 	return built, nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wepipe/wepipe/internal/cli"
 	"github.com/wepipe/wepipe/pkg/record"
+	"github.com/wepipe/wepipe/pkg/step"
 	"github.com/wepipe/wepipe/pkg/store"
 )
 
@@ -30,14 +31,11 @@ func runTool(t testing.TB, tool func(*cli.Env, []string) int, args ...string) st
 // step (each as soon as it is done) or only at its end, every walker is
 // reported to the progress callback once, and the store verifies.
 func TestStepWorkers(t *testing.T) {
-	old := progressEvery
-	t.Cleanup(func() { progressEvery = old })
 	var want record.Hash
 	for _, c := range []struct {
 		workers int
 		every   time.Duration
 	}{{1, time.Hour}, {3, time.Hour}, {8, time.Hour}, {3, time.Nanosecond}, {8, time.Nanosecond}} {
-		progressEvery = c.every
 		// A fresh store per case (the same we-init gives the same hash),
 		// so that no memo entry of an earlier case answers.
 		dir := t.TempDir() + "/s"
@@ -51,7 +49,7 @@ func TestStepWorkers(t *testing.T) {
 			t.Fatal(err)
 		}
 		var calls, last atomic.Int64
-		opt := StepOptions{Steps: 200, Frames: 2, Workers: c.workers, Shards: 1,
+		opt := step.Options{Steps: 200, Frames: 2, Workers: c.workers, Shards: 1, CommitEvery: c.every,
 			Progress: func(done, total int, steps int64, el time.Duration) {
 				calls.Add(1)
 				if int64(done) <= last.Load() || done > total {
@@ -59,7 +57,7 @@ func TestStepWorkers(t *testing.T) {
 				}
 				last.Store(int64(done))
 			}}
-		got, err := StepSnapshot(context.Background(), st, in, opt)
+		got, err := step.Snapshot(context.Background(), st, in, opt)
 		if err != nil {
 			t.Fatalf("workers %d, commits every %v: %v", c.workers, c.every, err)
 		}

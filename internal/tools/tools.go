@@ -8,12 +8,13 @@ import (
 	"os"
 
 	"github.com/wepipe/wepipe/internal/cli"
+	"github.com/wepipe/wepipe/pkg/step"
 )
 
 // Version is the version of wepipe's algorithms recorded in every
 // snapshot's op. It changes only when a tool's output for the same input
 // changes, so that stores made by different builds stay comparable.
-const Version = "1"
+const Version = step.Version
 
 // finish maps a tool's error to its exit code, printing it once.
 func finish(env *cli.Env, err error) int {

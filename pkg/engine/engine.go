@@ -72,10 +72,12 @@ type Frame struct {
 
 // Request says how far to propagate one walker.
 type Request struct {
-	// Walker is the walker's index, for error messages (and, in the exec
-	// engine, file names); Worker is the index of the worker running it
-	// (e.g. for GPU pinning).
+	// Walker is the walker's index (its slot in the snapshot), for error
+	// messages (and, in the exec engine, file names); Worker is the index
+	// of the worker running it (e.g. for GPU pinning).
 	Walker, Worker int
+	// Cycle is the cycle of the snapshot the walker belongs to.
+	Cycle uint64
 	// Steps is the number of integration steps.
 	Steps int
 	// Frames is the number of evenly spaced frames to return: frame k
@@ -96,6 +98,50 @@ type Request struct {
 type Engine interface {
 	Propagate(ctx context.Context, sys *System, in State, req Request) (State, []Frame, error)
 }
+
+// A Worker propagates walkers one after another for one worker of a step:
+// a step starts one Worker per worker (engine.Start), gives it walkers
+// until none is left, and closes it. A Worker is used by one goroutine at
+// a time; different Workers run concurrently. Propagate has Engine's
+// contract.
+type Worker interface {
+	Propagate(ctx context.Context, in State, req Request) (State, []Frame, error)
+	// Close releases what the worker holds (an engine process, a GPU
+	// context). It is called once, after the worker's last walker or when
+	// the step stops early.
+	Close() error
+}
+
+// Starter is an Engine that sets up something per worker and keeps it
+// for many walkers, such as an external engine process that is slow to
+// start: we-step calls Start once per worker per step, not once per
+// walker.
+type Starter interface {
+	Engine
+	// Start begins worker number worker (0, 1, …) on sys.
+	Start(ctx context.Context, sys *System, worker int) (Worker, error)
+}
+
+// Start starts worker number worker of engine e on sys: e's own Start if
+// it is a Starter, else a Worker whose Propagate calls e.Propagate.
+func Start(ctx context.Context, e Engine, sys *System, worker int) (Worker, error) {
+	if s, ok := e.(Starter); ok {
+		return s.Start(ctx, sys, worker)
+	}
+	return plainWorker{e, sys}, nil
+}
+
+// plainWorker is the Worker of an Engine that keeps nothing per worker.
+type plainWorker struct {
+	e   Engine
+	sys *System
+}
+
+func (w plainWorker) Propagate(ctx context.Context, in State, req Request) (State, []Frame, error) {
+	return w.e.Propagate(ctx, w.sys, in, req)
+}
+
+func (plainWorker) Close() error { return nil }
 
 var registry = struct {
 	sync.RWMutex

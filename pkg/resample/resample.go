@@ -5,8 +5,10 @@
 //
 // One file per method: none.go, revo.go (wepy's REVO), wexplore.go (wepy's
 // WExplore), binned.go (WESTPA's Huber–Kim split/merge in rectilinear bins),
-// mab.go (WESTPA's minimal adaptive binning). A new method is one more file
-// implementing Resampler.
+// mab.go (WESTPA's minimal adaptive binning). Each file registers its
+// method (Register: its flags, defaults and constructor), which is all
+// we-resample needs to offer it; a new method is one more file, or a
+// Register call in a program of one's own that runs the tools' code.
 //
 // Conventions shared by every method:
 //

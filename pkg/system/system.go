@@ -55,9 +55,17 @@ func Names() []string {
 	return n
 }
 
+// SetError is a wrong "key=value" setting (we-init's --set): a usage
+// error in a tool.
+type SetError struct{ Msg string }
+
+func (e *SetError) Error() string { return e.Msg }
+
+func setErrorf(format string, a ...any) error { return &SetError{fmt.Sprintf(format, a...)} }
+
 // ParseSet parses "key=value" settings against the parameters of a
-// system; an unknown key or a bad value is an error that lists the valid
-// keys.
+// system; an unknown key or a bad value is a *SetError that lists the
+// valid keys.
 func ParseSet(params []Param, sets []string) (map[string]float64, error) {
 	p := map[string]float64{}
 	valid := make([]string, len(params))
@@ -71,18 +79,18 @@ func ParseSet(params []Param, sets []string) (map[string]float64, error) {
 		k, v, ok := strings.Cut(s, "=")
 		k = strings.TrimSpace(k)
 		if !ok {
-			return nil, fmt.Errorf("--set %q: want key=value", s)
+			return nil, setErrorf("--set %q: want key=value", s)
 		}
 		def, known := byName[k]
 		if !known {
-			return nil, fmt.Errorf("--set %q: unknown parameter %q (valid: %s)", s, k, strings.Join(valid, ", "))
+			return nil, setErrorf("--set %q: unknown parameter %q (valid: %s)", s, k, strings.Join(valid, ", "))
 		}
 		x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, fmt.Errorf("--set %q: %q is not a finite number", s, v)
+			return nil, setErrorf("--set %q: %q is not a finite number", s, v)
 		}
 		if def.Integer && (x != math.Trunc(x) || x < 1 || x > 1e8) {
-			return nil, fmt.Errorf("--set %q: %s must be a positive whole number", s, k)
+			return nil, setErrorf("--set %q: %s must be a positive whole number", s, k)
 		}
 		p[k] = x
 	}

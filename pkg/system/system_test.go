@@ -1,6 +1,7 @@
 package system
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -55,8 +56,8 @@ func TestParseSet(t *testing.T) {
 	}
 	for _, bad := range []string{"nope=1", "friction", "friction=abc", "friction=NaN", "friction=Inf"} {
 		_, err := ParseSet(params, []string{bad})
-		if err == nil {
-			t.Errorf("--set %s: no error", bad)
+		if se := (*SetError)(nil); !errors.As(err, &se) {
+			t.Errorf("--set %s: %v, want a *SetError", bad, err)
 			continue
 		}
 		if strings.HasPrefix(bad, "nope") && !strings.Contains(err.Error(), "valid: mass, sigma, epsilon, temperature, friction, timestep") {

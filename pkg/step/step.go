@@ -1,0 +1,166 @@
+// Package step propagates the walkers of a snapshot with the system's
+// engine and writes the resulting snapshot: we-step's core, for the tool
+// and for drivers that run cycles in one process.
+//
+// A step is a pure function of its input snapshot and Options (but for
+// Workers, Progress and Resumed): the same input gives the same output hash
+// for any number of workers and shards (ARCHITECTURE.md §4). It is
+// memoised (a finished step answers at once) and resumable: each walker's
+// result is made durable while the step runs (store.Progress), so a step
+// that is killed and run again computes only the walkers that are missing.
+package step
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/wepipe/wepipe/pkg/codec"
+	"github.com/wepipe/wepipe/pkg/engine"
+	"github.com/wepipe/wepipe/pkg/record"
+	"github.com/wepipe/wepipe/pkg/store"
+	"github.com/wepipe/wepipe/pkg/system"
+)
+
+// Version is recorded in the op of every snapshot a step writes; it is the
+// tools' algorithm version (see internal/tools.Version) and changes only
+// when a step's output for the same input changes.
+const Version = "1"
+
+// Options are a step's parameters.
+type Options struct {
+	Steps  int    // dynamics steps per walker
+	Seed   uint64 // replica seed
+	Frames int    // frames kept per walker as segment objects (0 ≤ Frames ≤ Steps)
+	// Workers is the number of walkers propagated at once, each by its own
+	// engine.Worker.
+	Workers int
+	// Shard, Shards select walkers [lo, hi) of shard Shard of Shards
+	// (record.ShardRange); 0 of 1 is the whole ensemble.
+	Shard, Shards int
+	// CommitEvery bounds how long a finished walker waits before it is
+	// made durable (0: DefaultCommitEvery).
+	CommitEvery time.Duration
+	// Progress, if set, is called after each walker (under a lock: keep it
+	// short).
+	Progress func(done, total int, steps int64, elapsed time.Duration)
+	// Resumed, if set, is told how many walkers an earlier, interrupted
+	// run of the same step had finished.
+	Resumed func(done, total int)
+}
+
+// DefaultCommitEvery is how often a running step makes finished walkers
+// durable and records which are done. A step shorter than that writes no
+// progress entry at all: rerunning it costs less than recording it would
+// (one small file per cycle less on the 1-step-per-cycle hot path).
+const DefaultCommitEvery = 250 * time.Millisecond
+
+// Params are the op parameters of a step's snapshot; shards and workers
+// are not among them, so that every way of computing a step gives the
+// same snapshot.
+func Params(opt Options) map[string]string {
+	return map[string]string{
+		"steps":  strconv.Itoa(opt.Steps),
+		"seed":   strconv.FormatUint(opt.Seed, 10),
+		"frames": strconv.Itoa(opt.Frames),
+	}
+}
+
+// Check checks the options that do not depend on the snapshot.
+func (opt Options) Check() error {
+	switch {
+	case opt.Steps <= 0:
+		return fmt.Errorf("steps must be positive (have %d)", opt.Steps)
+	case opt.Frames < 0 || opt.Frames > opt.Steps:
+		return fmt.Errorf("frames must be between 0 and steps (have %d)", opt.Frames)
+	case opt.Workers < 1:
+		return fmt.Errorf("workers must be at least 1 (have %d)", opt.Workers)
+	case opt.Shards < 1 || opt.Shard < 0 || opt.Shard >= opt.Shards:
+		return fmt.Errorf("shard %d of %d does not exist", opt.Shard, opt.Shards)
+	}
+	return nil
+}
+
+// keys returns the memo key of the step's result and of its progress
+// entry.
+func keys(in record.Hash, opt Options) (stage, progress [32]byte) {
+	p := fmt.Sprint(Params(opt))
+	sh, n := strconv.Itoa(opt.Shard), strconv.Itoa(opt.Shards)
+	return store.MemoKey("we-step", Version, in.String(), p, sh, n),
+		store.MemoKey("we-step/progress", Version, in.String(), p, sh, n)
+}
+
+// Snapshot is Run for snapshot in, loaded from the store.
+func Snapshot(ctx context.Context, st *store.Store, in record.Hash, opt Options) (record.Hash, error) {
+	snap, err := store.LoadAs[*record.Snapshot](st, in)
+	if err != nil {
+		return record.Hash{}, fmt.Errorf("load snapshot %s: %w", in.Short(), err)
+	}
+	return Run(ctx, st, in, snap, opt)
+}
+
+// Run propagates the walkers of snapshot in (already loaded as snap), or
+// of one shard of it, and writes and returns the resulting snapshot.
+func Run(ctx context.Context, st *store.Store, in record.Hash, snap *record.Snapshot, opt Options) (record.Hash, error) {
+	if err := opt.Check(); err != nil {
+		return record.Hash{}, err
+	}
+	if snap.Shard != nil {
+		return record.Hash{}, fmt.Errorf("snapshot %s is shard %d/%d of a step; assemble the shards with we-merge first", in.Short(), snap.Shard.Index, snap.Shard.Count)
+	}
+	stageKey, progressKey := keys(in, opt)
+	if hs, ok := st.Memo(stageKey); ok && len(hs) == 1 {
+		return hs[0], nil
+	}
+	j, err := newJob(st, in, snap, opt)
+	if err != nil {
+		return record.Hash{}, err
+	}
+	prog, earlier := st.StartProgress(progressKey, j.hi-j.lo, opt.commitEvery())
+	defer prog.Abort()
+	todo := j.resume(prog, earlier)
+	if n := prog.Done(); n > 0 && opt.Resumed != nil {
+		opt.Resumed(n, j.hi-j.lo)
+	}
+	if err := j.propagate(ctx, prog, todo); err != nil {
+		return record.Hash{}, err
+	}
+	out, written := j.snapshot()
+	it, err := st.ItemAfter(out, written)
+	if err != nil {
+		return it.Hash, fmt.Errorf("store snapshot: %w", err)
+	}
+	if err := prog.Finish(it, stageKey); err != nil {
+		return it.Hash, fmt.Errorf("store snapshot: %w", err)
+	}
+	return it.Hash, nil
+}
+
+func (opt Options) commitEvery() time.Duration {
+	if opt.CommitEvery > 0 {
+		return opt.CommitEvery
+	}
+	return DefaultCommitEvery
+}
+
+// segmentRecord is the segment object of a walker's frames.
+func segmentRecord(comp *system.Compiled, frames []engine.Frame) *record.Segment {
+	seg := record.NewSegment()
+	n := len(frames[0].Positions) / 3
+	pos := make([]float64, 0, len(frames)*3*n)
+	names := comp.Record.ObsNames()
+	if len(names) > 0 {
+		seg.Obs = map[string][]float64{}
+	}
+	for _, f := range frames {
+		pos = append(pos, f.Positions...)
+		seg.Steps = append(seg.Steps, f.Step)
+		seg.Times = append(seg.Times, f.Time)
+		for j, name := range names {
+			seg.Obs[name] = append(seg.Obs[name], f.Obs[j])
+		}
+	}
+	seg.Positions = codec.NewArray(pos, len(frames), n, 3)
+	return seg
+}
