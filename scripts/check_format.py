@@ -174,6 +174,8 @@ SCHEMAS = {
         "particles": ({
             "masses": ("array", True), "names": (("list", "text"), True),
             "elements": (("list", "text"), False), "bonds": (("list", "int"), False),
+            "residues": (("list", {"name": ("text", True), "id": ("int", True), "chain": ("text", False)}), False),
+            "residue": (("list", "int"), False),
         }, True),
         "potential": (("list", TERM), False),
         "integrator": ({"name": ("text", True), "temperature": ("float", True),
@@ -347,6 +349,10 @@ def validate_system(r):
         raise Invalid("particles.bonds: odd number of indices")
     if any(not 0 <= a < n for a in bonds):
         raise Invalid("particles.bonds: atom out of range")
+    if "residue" in p or "residues" in p:
+        res = p.get("residue", [])
+        if len(res) != n or any(not 0 <= k < len(p.get("residues", [])) for k in res):
+            raise Invalid("particles.residue: want one residue index per particle, each in range")
     for i, t in enumerate(r.get("potential", [])):
         if t["type"] == "":
             raise Invalid("potential[%d].type: empty" % i)

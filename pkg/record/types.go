@@ -30,12 +30,24 @@ type System struct {
 	Exec   *Exec              `cbor:"exec,omitempty"`
 }
 
-// Particles describes the atoms.
+// Particles describes the atoms, and the topology that exports (PDB) and
+// atom selections use.
 type Particles struct {
 	Masses   codec.Array `cbor:"masses"` // shape [n]
 	Names    []string    `cbor:"names"`
 	Elements []string    `cbor:"elements,omitempty"`
 	Bonds    []int       `cbor:"bonds,omitempty"` // flattened pairs of atom indices
+	// Residues, when the system has them (a protein), and for every atom
+	// the index of its residue in Residues (Residue[i]).
+	Residues []Residue `cbor:"residues,omitempty"`
+	Residue  []int     `cbor:"residue,omitempty"`
+}
+
+// Residue is one residue of the topology, as a PDB file names it.
+type Residue struct {
+	Name  string `cbor:"name"`            // residue name (ALA, HOH)
+	ID    int    `cbor:"id"`              // residue sequence number (PDB resSeq)
+	Chain string `cbor:"chain,omitempty"` // chain identifier
 }
 
 // Term is one potential energy term; package potential defines the types
@@ -134,6 +146,16 @@ func (s *System) Validate() error {
 	for i, a := range s.Particles.Bonds {
 		if a < 0 || a >= n {
 			return fmt.Errorf("particles.bonds[%d]: atom %d out of range", i, a)
+		}
+	}
+	if r := s.Particles.Residue; len(r) != 0 || len(s.Particles.Residues) != 0 {
+		if len(r) != n {
+			return fmt.Errorf("particles.residue: %d entries for %d particles", len(r), n)
+		}
+		for i, k := range r {
+			if k < 0 || k >= len(s.Particles.Residues) {
+				return fmt.Errorf("particles.residue[%d]: residue %d out of range 0..%d", i, k, len(s.Particles.Residues)-1)
+			}
 		}
 	}
 	for i, t := range s.Potential {
