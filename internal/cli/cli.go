@@ -1,4 +1,4 @@
-// Package cli is what every wepipe tool shares (DESIGN §5): the store flag,
+// Package cli is what every wepipe tool shares (ARCHITECTURE.md §5): the store flag,
 // flags accepted before or after arguments, hashes from arguments or stdin,
 // diagnostics on stderr prefixed with the tool's name, exit codes
 // (0 success, 1 failure, 2 usage) and the manual printed by -h.

@@ -97,7 +97,7 @@ var panicRE = regexp.MustCompile(`panic|goroutine \d+|fatal error:`)
 //	exitcode N prog args...
 //
 // testscript's "! exec" only checks that the status is not zero; the
-// tools promise 1 for failures and 2 for usage errors (DESIGN §5). For a
+// tools promise 1 for failures and 2 for usage errors (ARCHITECTURE.md §5). For a
 // we-* program every stderr line must carry the tool's name as prefix,
 // and no status other than 0 may come with a panic's trace.
 func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
@@ -140,7 +140,7 @@ func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 var hashLineRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // stdoutHashes returns the lines of the last stdout, failing unless every
-// line is one full 64-hex hash and nothing else (DESIGN §5).
+// line is one full 64-hex hash and nothing else (ARCHITECTURE.md §5).
 func stdoutHashes(ts *testscript.TestScript) []string {
 	out := ts.ReadFile("stdout")
 	if out == "" {
@@ -330,7 +330,7 @@ func cmdJSONGet(ts *testscript.TestScript, neg bool, args []string) {
 //
 //	weightsum WANT [FROM TO]
 //
-// The tolerance is DESIGN §7's: |Σw − want| ≤ 1e-12.
+// The tolerance is ARCHITECTURE.md §7's: |Σw − want| ≤ 1e-12.
 func cmdWeightSum(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || (len(args) != 1 && len(args) != 3) {
 		ts.Fatalf("usage: weightsum WANT [FROM TO]")
@@ -449,7 +449,7 @@ func tool(t *testing.T, env []string, name string, args ...string) string {
 
 // TestKillResume kills we-step with SIGKILL while it propagates, runs the
 // same command again and checks that it prints the hash an uninterrupted
-// step prints in another store (DESIGN §4: a crashed stage resumes from
+// step prints in another store (ARCHITECTURE.md §4: a crashed stage resumes from
 // the walkers it already finished), and that the killed store is sound.
 func TestKillResume(t *testing.T) {
 	dir := t.TempDir()

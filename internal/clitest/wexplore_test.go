@@ -28,7 +28,7 @@ func runTool(t *testing.T, store string, stdin string, name string, args ...stri
 // TestWExploreLJPair runs wepy's LJ-pair settings (WExplore, region sizes
 // 1, 0.5, 0.35, 0.25 nm, 10 regions per level, pmax 0.5, warp at r ≥ 1.0 nm,
 // 48 walkers) for 100 cycles through the real tools, and checks after every
-// cycle that the ensemble keeps 48 walkers and its weight (DESIGN §7:
+// cycle that the ensemble keeps 48 walkers and its weight (ARCHITECTURE.md §7:
 // each resampling conserves Σw to 1e-12, so 100 cycles stay within 1e-10).
 //
 // With wepy's ε = 41.84 kJ/mol (16.8 kT) the pair never dissociates, so a

@@ -1,6 +1,6 @@
 // Package e2e tests wepipe end to end: it builds the tools, runs them as
 // separate processes the way users and workflow engines do, and checks the
-// contracts of DESIGN §2, §4 and §8 from the outside:
+// contracts of ARCHITECTURE.md §2, §4 and §8 from the outside:
 //
 //   - scripts/we-run, scripts/workflows/Makefile (make -j2) and
 //     scripts/workflows/Snakefile (snakemake -j 2), sharded or not, with a

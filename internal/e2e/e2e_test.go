@@ -191,7 +191,7 @@ func weRun(t testing.TB, dir string, args ...string) string {
 	return lastHash(t, run(t, dir, filepath.Join(repoRoot, "scripts", "we-run"), args...))
 }
 
-// TestWorkflowsAgree checks DESIGN §4 and §8 across the drivers: the
+// TestWorkflowsAgree checks ARCHITECTURE.md §4 and §8 across the drivers: the
 // driver unsharded and sharded, the Makefile (make -j2) and the Snakefile
 // (snakemake -j 2), each with a shared store and with per-shard stores,
 // reach one end hash; every store passes we-fsck; running a finished

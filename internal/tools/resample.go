@@ -407,7 +407,7 @@ func ResampleSnapshot(st *store.Store, in record.Hash, snap *record.Snapshot, sy
 			State: states[o.Parent], Weight: o.Weight, Parent: o.Parent, Obs: obs[o.Parent], Region: o.Region,
 		})
 	}
-	// DESIGN §7: weight is conserved to 1e-12. The sums are compensated,
+	// ARCHITECTURE.md §7: weight is conserved to 1e-12. The sums are compensated,
 	// so that the check measures the resampler, not the rounding of a
 	// plain sum over 10⁴ walkers (which alone can reach 1e-12).
 	sumIn, sumOut := fmath.Sum(in1), fmath.Sum(out1)

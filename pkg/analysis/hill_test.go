@@ -47,7 +47,7 @@ func TestHillRelation(t *testing.T) {
 		t.Skip("long physics test")
 	}
 	const (
-		h, a, k = 10.0, 0.5, 100.0 // DESIGN §6 double well
+		h, a, k = 10.0, 0.5, 100.0 // ARCHITECTURE.md §6 double well
 		mass    = 10.0
 		temp    = 300.0
 		// γ = 100/ps: barrier frequency ω_b = sqrt(4h/a²/m) = 4/ps, so

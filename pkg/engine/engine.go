@@ -5,7 +5,7 @@
 //
 // Units are OpenMM's: nm, ps, amu, kJ/mol, K.
 //
-// Determinism (DESIGN §4): an engine's output must be a pure function of
+// Determinism (ARCHITECTURE.md §4): an engine's output must be a pure function of
 // the system, the input state and the request's random stream, whatever
 // the number of goroutines or the machine. Propagate is called
 // concurrently for different walkers with the same *System; engines must

@@ -9,7 +9,7 @@ import (
 	"github.com/wepipe/wepipe/pkg/rng"
 )
 
-// The built-in systems of DESIGN §6, assembled here as the system package
+// The built-in systems of ARCHITECTURE.md §6, assembled here as the system package
 // will assemble them.
 
 const (

@@ -6,7 +6,7 @@ import "math"
 // it gives the same bits on every machine. math.Exp does not: it runs
 // different assembly on amd64 and arm64 and pure Go elsewhere, and their
 // results may differ in the last place, which would change trajectories
-// and so the hashes of stored states (DESIGN §4).
+// and so the hashes of stored states (ARCHITECTURE.md §4).
 //
 // Method: x = k·ln2 + r with |r| ≤ ln2/2 (Cody–Waite reduction with ln2 split
 // into a high part exact in k·ln2hi and a low part, the constants of

@@ -91,7 +91,7 @@ func Centroid(x []float64) (c [3]float64) {
 // "superposed" onto its enantiomer (the reflection Kabsch's SVD needs a
 // sign correction for). The eigenvector comes from the cyclic Jacobi
 // method (eigen4), plain float64 arithmetic in a fixed order: the result
-// is the same bits on every machine (DESIGN §4), which an SVD through
+// is the same bits on every machine (ARCHITECTURE.md §4), which an SVD through
 // BLAS kernels with per-architecture assembly would not promise.
 //
 // a and b must have the same length, a positive multiple of 3.

@@ -1,5 +1,5 @@
 // Package lineage walks the snapshot graph of a store: the chain of
-// parents that is a run's history (DESIGN §3), the runs in a store, and the
+// parents that is a run's history (ARCHITECTURE.md §3), the runs in a store, and the
 // warp records along a history.
 package lineage
 

@@ -1,6 +1,6 @@
 // Package observable computes named progress coordinates of a
 // configuration: the values wepipe stores with each state and that
-// resamplers, binning and warping conditions read (DESIGN §3: observables
+// resamplers, binning and warping conditions read (ARCHITECTURE.md §3: observables
 // such as r = the distance between atoms 0 and 1).
 //
 // Types (Spec fields used in brackets):

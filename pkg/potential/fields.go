@@ -16,7 +16,7 @@ import (
 //	F_x = −4h x((x/a)² − 1)/a²,  F_y = −k y,  F_z = −k z.
 //
 // wepipe's built-in double-well system uses h = 10 kJ/mol, a = 0.5 nm,
-// k = 100 kJ/mol/nm² (DESIGN §6).
+// k = 100 kJ/mol/nm² (ARCHITECTURE.md §6).
 type doubleWell struct {
 	atoms   []int
 	h, a, k float64

@@ -8,7 +8,7 @@ import (
 	"github.com/wepipe/wepipe/pkg/codec"
 )
 
-// System is what is simulated and how (DESIGN §3). Units are OpenMM's: nm,
+// System is what is simulated and how (ARCHITECTURE.md §3). Units are OpenMM's: nm,
 // ps, amu, kJ/mol, K.
 type System struct {
 	Kind   string `cbor:"kind"`
@@ -83,7 +83,7 @@ type Initial struct {
 	Weight float64 `cbor:"weight"`
 }
 
-// Exec configures an external engine (DESIGN §6, exec protocol).
+// Exec configures an external engine (ARCHITECTURE.md §6, exec protocol).
 type Exec struct {
 	Command []string `cbor:"command"`
 	Timeout float64  `cbor:"timeout,omitempty"` // seconds per walker; 0: none
@@ -382,7 +382,7 @@ func (s *Snapshot) Refs() []Hash {
 }
 
 // WeightTolerance bounds |Σw − 1| in a complete snapshot. Resamplers
-// conserve weight to 1e-12 per operation (DESIGN §7); the record check is
+// conserve weight to 1e-12 per operation (ARCHITECTURE.md §7); the record check is
 // looser so that rounding accumulated over very long runs is accepted,
 // while a lost or duplicated walker is not.
 const WeightTolerance = 1e-8

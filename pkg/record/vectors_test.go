@@ -56,7 +56,7 @@ type Vectors struct {
 }
 
 // vectorObjects builds the test vectors: a consistent miniature run of the
-// lj-pair system (DESIGN §6) — its initial state, a system, the we-init
+// lj-pair system (ARCHITECTURE.md §6) — its initial state, a system, the we-init
 // snapshot, one step (with a segment), one shard of that step, and the
 // resampled snapshot of the next cycle with a warp — in the order a writer
 // stores them (everything referenced first).

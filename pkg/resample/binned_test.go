@@ -34,7 +34,7 @@ type binTB interface {
 }
 
 // binCheck checks the invariants every Binned or MAB result must meet:
-// weight conserved to 1e-12 (DESIGN §7), parents valid, every output walker
+// weight conserved to 1e-12 (ARCHITECTURE.md §7), parents valid, every output walker
 // in its parent's bin (so no empty bin gains walkers), records consistent
 // with the output, and the summary. as are the input walkers' bins;
 // target, if not nil, is the exact count every occupied bin must end with.
@@ -69,7 +69,7 @@ func binCheck(t binTB, walkers []Walker, as []binAssign, res Result, target func
 		out += o.Weight
 		minW, maxW = math.Min(minW, o.Weight), math.Max(maxW, o.Weight)
 	}
-	// DESIGN §7: |Σw_out − Σw_in| ≤ 1e-12 for Σw_in = 1; scaled for others.
+	// ARCHITECTURE.md §7: |Σw_out − Σw_in| ≤ 1e-12 for Σw_in = 1; scaled for others.
 	if math.Abs(out-in) > 1e-12*math.Max(1, in) {
 		t.Fatalf("weight not conserved: in %.17g, out %.17g", in, out)
 	}

@@ -12,7 +12,7 @@
 //
 // Conventions shared by every method:
 //
-//   - Weight is conserved: |Σw_out − Σw_in| ≤ 1e-12 (DESIGN §7).
+//   - Weight is conserved: |Σw_out − Σw_in| ≤ 1e-12 (ARCHITECTURE.md §7).
 //   - A clone splits its parent's weight equally among its copies.
 //   - A merge keeps one survivor, drawn with probability proportional to
 //     weight, and gives it the group's summed weight.

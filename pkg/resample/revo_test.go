@@ -586,7 +586,7 @@ func revoCheckResult(t interface {
 		}
 		outSum += o.Weight
 	}
-	// DESIGN §7.
+	// ARCHITECTURE.md §7.
 	if math.Abs(outSum-inSum) > 1e-12 {
 		t.Fatalf("weight %v after, %v before", outSum, inSum)
 	}

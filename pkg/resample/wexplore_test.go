@@ -490,7 +490,7 @@ func wexCheck(t wexTB, cfg WExplore, in []Walker, res Result, prev []byte) {
 	for _, o := range res.Walkers {
 		sumOut += o.Weight
 	}
-	// DESIGN §7: weight conserved to 1e-12 (here within a few ulp).
+	// ARCHITECTURE.md §7: weight conserved to 1e-12 (here within a few ulp).
 	if math.Abs(sumOut-sumIn) > 1e-12 {
 		t.Fatalf("total weight %v, input %v", sumOut, sumIn)
 	}
@@ -728,7 +728,7 @@ func TestWExploreLJPair(t *testing.T) {
 		for _, o := range res.Walkers {
 			sum += o.Weight
 		}
-		// DESIGN §7: |Σw − 1| ≤ 1e-12 after every operation.
+		// ARCHITECTURE.md §7: |Σw − 1| ≤ 1e-12 after every operation.
 		if math.Abs(sum-1) > 1e-12 {
 			t.Fatalf("cycle %d: Σw = %v", cycle, sum)
 		}

@@ -1,7 +1,7 @@
 // Package rng provides the random streams every stochastic choice in wepipe
 // draws from.
 //
-// Determinism (DESIGN §4) asks that the same input give the same bytes on any
+// Determinism (ARCHITECTURE.md §4) asks that the same input give the same bytes on any
 // machine and with any Go release. So the package fixes its algorithms
 // itself rather than relying on library conveniences whose output may change:
 //

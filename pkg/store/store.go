@@ -1,4 +1,4 @@
-// Package store is wepipe's content-addressed object store (DESIGN §2,
+// Package store is wepipe's content-addressed object store (ARCHITECTURE.md §2,
 // FORMAT.md §Store).
 //
 // A store is a directory:
@@ -187,7 +187,7 @@ func (s *Store) List(k record.Kind) ([]record.Hash, error) {
 // ErrAmbiguous reports a prefix that matches several objects.
 var ErrAmbiguous = errors.New("ambiguous hash prefix")
 
-// MinPrefix is the shortest accepted hash prefix (DESIGN §5).
+// MinPrefix is the shortest accepted hash prefix (ARCHITECTURE.md §5).
 const MinPrefix = 8
 
 // Resolve turns a full hash or a unique prefix of at least MinPrefix hex

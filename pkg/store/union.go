@@ -31,7 +31,7 @@ const (
 	unionBytes = 64 << 20
 )
 
-// Union copies into s every object of src that s lacks (DESIGN §2: a
+// Union copies into s every object of src that s lacks (ARCHITECTURE.md §2: a
 // directory union). Every incoming object is re-hashed, decoded and
 // validated before it lands; an object whose references are missing in
 // both stores is not copied. Bad objects in src are reported as Problems

@@ -1,4 +1,4 @@
-// Package system builds system records: the built-in systems of DESIGN §6
+// Package system builds system records: the built-in systems of ARCHITECTURE.md §6
 // with their --set-able parameters, and users' own systems described in
 // JSON. It also turns a system record into what an engine runs
 // (Compile).

@@ -8,7 +8,7 @@ import (
 )
 
 // Every built-in system builds with its defaults, and its records are
-// valid; the values of DESIGN §6 are the defaults.
+// valid; the values of ARCHITECTURE.md §6 are the defaults.
 func TestBuiltins(t *testing.T) {
 	for _, name := range Names() {
 		b, err := Builtins[name].Build(nil)

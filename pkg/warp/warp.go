@@ -1,4 +1,4 @@
-// Package warp implements boundary conditions (DESIGN §7): a walker that
+// Package warp implements boundary conditions (ARCHITECTURE.md §7): a walker that
 // meets a condition on its observables is returned to an initial state of
 // the system and keeps its weight. The weight that reaches the target per
 // cycle is the flux whose average gives the rate, and 1/MFPT through the

@@ -4,7 +4,7 @@
 # chain of snapshots over them, the system) into an empty store, then again
 # (a no-op: every object is present), printing objects per second. Every
 # copied object is re-hashed, decompressed, decoded and validated before it
-# lands, and made durable (DESIGN §2).
+# lands, and made durable (ARCHITECTURE.md §2).
 #
 #   scripts/bench/merge.sh                          # 100 × 1000 states
 #   SNAPSHOTS=20 WALKERS=500 scripts/bench/merge.sh

@@ -160,7 +160,7 @@ for ((r = 0; r < REPEAT; r++)); do
   done
 done
 
-# The same end hash wherever the store is (DESIGN §4).
+# The same end hash wherever the store is (ARCHITECTURE.md §4).
 ends=$(for d in "${dirs[@]}"; do cat "$d"/wexplore.*.store.end; done | sort -u | wc -l)
 [ "$ends" = 1 ] || { echo "pipeline: the end hashes differ between store directories" >&2; exit 1; }
 
