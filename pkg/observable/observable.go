@@ -14,9 +14,21 @@
 //	rmsd      RMSD of Atoms to Ref after optimal superposition (geom.RMSD)
 //	          [Ref: len(Atoms)×3 coordinates]; no periodic imaging, so the
 //	          group must be whole in the given coordinates
+//	dihedral  the dihedral angle of Atoms = {i, j, k, l} in radians, in
+//	          [−π, π], IUPAC sign (Dihedral); minimum image with a box.
+//	          φ and ψ of a residue are dihedrals of its backbone atoms
+//	          (selection.BackboneDihedral)
+//	rg        mass-weighted radius of gyration of Atoms (Rg) [Masses];
+//	          with a box the group is made whole along its atom order
+//	q         fraction of native contacts of Best, Hummer & Eaton (Q)
+//	          among Atoms, the native contacts found in Ref (len(Atoms)×3
+//	          reference coordinates) by NativeContacts [Residue: the
+//	          system's residue index of each atom; nil = one residue per
+//	          atom]; minimum image with a box
 //
-// Units are nm. Products that feed sums are written float64(x*y) so that
-// no build fuses them into FMA instructions (see geom.Dot): observables are
+// Units are nm and radians. Products that feed sums are written
+// float64(x*y) so that no build fuses them into FMA instructions (see
+// geom.Dot), and exp and atan2 come from package fmath: observables are
 // stored in hashed state records and must not depend on the machine.
 package observable
 
@@ -35,9 +47,13 @@ type Spec struct {
 	Atoms2 []int
 	Axis   int
 	Ref    []float64
-	// Masses are the system's atom masses, indexed by atom (length n); only
-	// comdist reads them, and nil means equal masses (geometric centres).
+	// Masses are the system's atom masses, indexed by atom (length n);
+	// comdist and rg read them, and nil means equal masses.
 	Masses []float64
+	// Residue is the system's residue index of each atom (length n), as
+	// record.Particles.Residue; only q reads it, and nil counts each atom
+	// as a residue of its own.
+	Residue []int
 }
 
 // Set is a compiled list of observables. It holds no mutable state: Eval
@@ -54,7 +70,9 @@ type compiled struct {
 	a, b   []int
 	axis   int
 	ref    []float64
-	wa, wb []float64 // comdist weights m/M per group
+	wa, wb []float64 // comdist weights m/M per group; rg's in wa
+	pairs  []int     // q: native contacts, interleaved
+	r0     []float64 // q: their reference distances
 }
 
 // Compile validates specs against a system of n atoms with periodic box
@@ -75,7 +93,7 @@ func Compile(specs []Spec, n int, box []float64) (*Set, error) {
 			return nil, fmt.Errorf("observable %q: duplicate name", sp.Name)
 		}
 		seen[sp.Name] = true
-		c, err := compile(sp, n)
+		c, err := compile(sp, n, s.box)
 		if err != nil {
 			return nil, fmt.Errorf("observable %q (%s): %w", sp.Name, sp.Type, err)
 		}
@@ -97,7 +115,7 @@ func checkGroup(name string, g []int, n int) error {
 	return nil
 }
 
-func compile(sp Spec, n int) (compiled, error) {
+func compile(sp Spec, n int, box []float64) (compiled, error) {
 	c := compiled{typ: sp.Type, a: append([]int(nil), sp.Atoms...), b: append([]int(nil), sp.Atoms2...)}
 	switch sp.Type {
 	case "distance":
@@ -137,7 +155,7 @@ func compile(sp Spec, n int) (compiled, error) {
 			return c, fmt.Errorf("axis %d, want 0, 1 or 2", sp.Axis)
 		}
 		c.axis = sp.Axis
-	case "rmsd":
+	case "rmsd", "q":
 		if err := checkGroup("atoms", sp.Atoms, n); err != nil {
 			return c, err
 		}
@@ -150,10 +168,63 @@ func compile(sp Spec, n int) (compiled, error) {
 			}
 		}
 		c.ref = append([]float64(nil), sp.Ref...)
+		if sp.Type == "q" {
+			return c, compileQ(&c, sp, n, box)
+		}
+	case "dihedral":
+		if len(sp.Atoms) != 4 {
+			return c, fmt.Errorf("atoms: %d indices, want 4", len(sp.Atoms))
+		}
+		if err := checkGroup("atoms", sp.Atoms, n); err != nil {
+			return c, err
+		}
+	case "rg":
+		if err := checkGroup("atoms", sp.Atoms, n); err != nil {
+			return c, err
+		}
+		if err := distinct(sp.Atoms); err != nil {
+			return c, err
+		}
+		if sp.Masses != nil && len(sp.Masses) != n {
+			return c, fmt.Errorf("masses: %d values for %d atoms", len(sp.Masses), n)
+		}
+		var err error
+		if c.wa, err = weights(sp.Atoms, sp.Masses); err != nil {
+			return c, err
+		}
 	default:
-		return c, fmt.Errorf("unknown type %q (known: distance, mindist, comdist, coord, rmsd)", sp.Type)
+		return c, fmt.Errorf("unknown type %q (known: distance, mindist, comdist, coord, rmsd, dihedral, rg, q)", sp.Type)
 	}
 	return c, nil
+}
+
+// compileQ finds q's native contacts in its reference.
+func compileQ(c *compiled, sp Spec, n int, box []float64) error {
+	if err := distinct(sp.Atoms); err != nil {
+		return err
+	}
+	if sp.Residue != nil {
+		if len(sp.Residue) != n {
+			return fmt.Errorf("residue: %d indices for %d atoms", len(sp.Residue), n)
+		}
+	}
+	c.pairs, c.r0 = NativeContacts(sp.Ref, sp.Atoms, sp.Residue, box)
+	if len(c.r0) == 0 {
+		return fmt.Errorf("no native contacts: no two of its %d atoms more than %d residues apart are within %g nm of each other in the reference", len(sp.Atoms), QSeparated, QCutoff)
+	}
+	return nil
+}
+
+// distinct refuses a group that names an atom twice.
+func distinct(g []int) error {
+	seen := make(map[int]bool, len(g))
+	for _, a := range g {
+		if seen[a] {
+			return fmt.Errorf("atoms: atom %d given twice", a)
+		}
+		seen[a] = true
+	}
+	return nil
 }
 
 // weights returns mᵢ/M for the group, equal weights when masses is nil.
@@ -239,6 +310,12 @@ func (c *compiled) eval(pos, box []float64) float64 {
 			x = append(x, pos[3*a:3*a+3]...)
 		}
 		return geom.RMSD(x, c.ref)
+	case "dihedral":
+		return Dihedral(pos, c.a[0], c.a[1], c.a[2], c.a[3], box)
+	case "rg":
+		return Rg(pos, c.a, c.wa, box)
+	case "q":
+		return Q(pos, c.pairs, c.r0, box)
 	}
 	panic("observable: unreachable type " + c.typ)
 }

@@ -35,7 +35,8 @@ func Compile(sys *record.System) (*Compiled, error) {
 	}
 	specs := make([]observable.Spec, len(sys.Obs))
 	for i, o := range sys.Obs {
-		specs[i] = observable.Spec{Name: o.Name, Type: o.Type, Atoms: o.Atoms, Atoms2: o.Atoms2, Axis: o.Axis, Masses: sys.Particles.Masses.Data}
+		specs[i] = observable.Spec{Name: o.Name, Type: o.Type, Atoms: o.Atoms, Atoms2: o.Atoms2, Axis: o.Axis,
+			Masses: sys.Particles.Masses.Data, Residue: sys.Particles.Residue}
 		if o.Ref != nil {
 			specs[i].Ref = o.Ref.Data
 		}
