@@ -4,7 +4,7 @@
 // Usage:
 //
 //	we-resample [--resampler binned|mab|none|revo|wexplore] [--warp COND]...
-//	            [--image OBS[,OBS…]|rmsd:ATOMS] [--seed N] [method flags] [HASH]
+//	            [--image OBS[,OBS…]|rmsd:SELECTION] [--seed N] [method flags] [HASH]
 //
 // The output snapshot's cycle index is the input's plus one. For every walker
 // of the input it records wepy's decision (1 NOTHING, 2 CLONE, 3 SQUASH,
@@ -22,8 +22,11 @@
 //
 // Images (what distances are measured between): by default the vector of
 // all observables with the Euclidean distance; --image r,x picks
-// observables; --image rmsd:0-9,12 uses the coordinates of those atoms and
-// the RMSD after optimal superposition.
+// observables; --image 'rmsd:name CA' uses the coordinates of the atoms an
+// atom selection chooses (we-init -h describes the language; 0-9,12 is
+// index 0-9,12) and the RMSD after optimal superposition. The atoms
+// chosen are what is recorded (rmsd:0,1,…), so spellings of one selection
+// give one snapshot.
 //
 // Random choices (merge survivors, warp targets) come from streams seeded
 // by the input hash and --seed: the same input, flags and seed give the same

@@ -16,7 +16,9 @@ import (
 	"github.com/wepipe/wepipe/pkg/record"
 	"github.com/wepipe/wepipe/pkg/resample"
 	"github.com/wepipe/wepipe/pkg/rng"
+	"github.com/wepipe/wepipe/pkg/selection"
 	"github.com/wepipe/wepipe/pkg/store"
+	"github.com/wepipe/wepipe/pkg/system"
 	"github.com/wepipe/wepipe/pkg/warp"
 )
 
@@ -98,7 +100,7 @@ func (r *ResampleRequest) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&r.Method, "resampler", "none", resample.MethodNames())
 	fs.Uint64Var(&r.Seed, "seed", 0, "replica seed")
 	fs.Var(&r.Warps, "warp", "boundary condition OBS>=V (also >, <=, <); repeatable")
-	fs.StringVar(&r.Image, "image", "", "OBS[,OBS…] or rmsd:ATOMS (default: all observables)")
+	fs.StringVar(&r.Image, "image", "", "OBS[,OBS…] or rmsd:SELECTION (default: all observables)")
 	r.Given = map[string][]string{}
 	for _, p := range resample.AllParams() {
 		fs.Var(&methodFlag{name: p.Name, isBool: p.Kind == resample.Bool, given: r.Given}, p.Name, p.Usage)
@@ -154,7 +156,7 @@ func (r *ResampleRequest) Config(st *store.Store, sys *record.System, carried *r
 		}
 		cfg.Warps = append(cfg.Warps, c)
 	}
-	img, err := r.image(m, names, sys.NAtoms())
+	img, err := r.image(m, names, sys)
 	if err != nil {
 		return cfg, err
 	}
@@ -198,7 +200,7 @@ func (r *ResampleRequest) Config(st *store.Store, sys *record.System, carried *r
 }
 
 // image returns the image --image asks for, for methods that take it.
-func (r *ResampleRequest) image(m resample.Method, names []string, natoms int) (Image, error) {
+func (r *ResampleRequest) image(m resample.Method, names []string, sys *record.System) (Image, error) {
 	if m.Image != resample.ImageFlag {
 		if r.Image != "" {
 			return Image{}, cli.Usagef("--image is not used by --resampler %s", m.Name)
@@ -206,16 +208,18 @@ func (r *ResampleRequest) image(m resample.Method, names []string, natoms int) (
 		return Image{}, nil
 	}
 	if r.Image != "" {
-		return parseImage(r.Image, names, natoms)
+		return parseImage(r.Image, names, sys)
 	}
 	if len(names) == 0 {
-		return Image{}, cli.Usagef("the system has no observables to resample on; give --image rmsd:ATOMS")
+		return Image{}, cli.Usagef("the system has no observables to resample on; give --image rmsd:SELECTION")
 	}
 	return Image{obs: names}, nil
 }
 
 // Image says how a walker's image is made: from observables, or from the
-// coordinates of an atom selection compared by RMSD.
+// coordinates of an atom selection compared by RMSD. The selection is
+// recorded as the atoms it chose (rmsd:0,1,5), so two spellings of one
+// selection make the same snapshot.
 type Image struct {
 	obs   []string
 	atoms []int // rmsd selection; nil for observables
@@ -254,11 +258,19 @@ func (s Image) metric() resample.Metric {
 	return resample.Euclidean
 }
 
-func parseImage(v string, names []string, natoms int) (Image, error) {
+func parseImage(v string, names []string, sys *record.System) (Image, error) {
 	if sel, ok := strings.CutPrefix(v, "rmsd:"); ok {
-		atoms, err := parseAtoms(sel, natoms)
+		// An atom selection (pkg/selection); "0-9,12", the form this flag
+		// first took, is an index selection.
+		atoms, err := selection.Select(sel, system.Topology(&sys.Particles))
+		if se := (*selection.Error)(nil); errors.As(err, &se) {
+			return Image{}, cli.Usagef("--image %q: %s", v, se.Msg)
+		}
 		if err != nil {
 			return Image{}, cli.Usagef("--image %q: %v", v, err)
+		}
+		if len(atoms) == 0 {
+			return Image{}, cli.Usagef("--image %q: the selection matches no atom", v)
 		}
 		return Image{atoms: atoms}, nil
 	}
@@ -271,33 +283,6 @@ func parseImage(v string, names []string, natoms int) (Image, error) {
 		s.obs = append(s.obs, n)
 	}
 	return s, nil
-}
-
-// parseAtoms parses "0,1,5-9" into atom indices.
-func parseAtoms(s string, natoms int) ([]int, error) {
-	var out []int
-	for _, part := range strings.Split(s, ",") {
-		a, b, isRange := strings.Cut(strings.TrimSpace(part), "-")
-		lo, err1 := strconv.Atoi(a)
-		hi := lo
-		var err2 error
-		if isRange {
-			hi, err2 = strconv.Atoi(b)
-		}
-		if err1 != nil || err2 != nil || lo < 0 || hi < lo {
-			return nil, fmt.Errorf("%q is not an atom index or range", part)
-		}
-		if hi >= natoms {
-			return nil, fmt.Errorf("atom %d does not exist (the system has %d atoms)", hi, natoms)
-		}
-		for i := lo; i <= hi; i++ {
-			out = append(out, i)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("empty atom selection")
-	}
-	return out, nil
 }
 
 // parallelWalkers is the ensemble size from which we-resample uses every
