@@ -3,7 +3,8 @@
 //
 // Usage:
 //
-//	we-init --system NAME|FILE [--walkers N] [--seed N] [--set key=value]... [--store DIR]
+//	we-init --system NAME|FILE [--walkers N] [--seed N] [--set key=value]...
+//	        [--obs NAME=TYPE:ARGS]... [--store DIR]
 //
 // Every walker of the initial snapshot has weight 1/N. With several initial
 // states (a system file may give more than one) walker i starts from state
@@ -19,6 +20,9 @@
 //	                    snapshot hash and so other random streams downstream
 //	--set key=value     override a parameter (repeatable); an unknown key is
 //	                    a usage error that lists the valid keys
+//	--obs NAME=TYPE:ARGS
+//	                    add an observable over atom selections (repeatable;
+//	                    see "Observables" below)
 //	--store DIR         the store (default $WE_STORE, else ./we.store);
 //	                    created if missing
 //
@@ -56,6 +60,48 @@
 //
 // Errors in it name the field; --set accepts temperature, friction and
 // timestep for a file system.
+//
+// Observables (--obs): each adds a named progress coordinate to the
+// system, after its own, evaluated on every state; --warp, --bins, --mab
+// and --image of we-resample name it. References (rmsd, q) are the first
+// initial state's coordinates. ARGS are atom selections (SEL) and other
+// parts separated by semicolons:
+//
+//	distance:SEL;SEL          distance of two atoms (nm; minimum image)
+//	mindist:SEL;SEL           smallest distance between two groups
+//	comdist:SEL;SEL           distance between the groups' centres of mass
+//	coord:SEL;x|y|z           one coordinate of one atom
+//	dihedral:SEL;SEL;SEL;SEL  dihedral angle of four atoms, radians in
+//	                          [−π, π], IUPAC sign (trans ±π)
+//	phi:RES psi:RES omega:RES backbone dihedral of one residue (radians):
+//	                          φ = C(i−1) N CA C, ψ = N CA C N(i+1),
+//	                          ω = CA C N(i+1) CA(i+1), as MDTraj; RES is a
+//	                          residue number or a selection of one residue
+//	rg:SEL                    mass-weighted radius of gyration (nm)
+//	rmsd:SEL                  RMSD after optimal superposition onto the
+//	                          reference (nm)
+//	q:SEL                     fraction of native contacts of Best, Hummer
+//	                          & Eaton (PNAS 110, 17874 (2013)) among the
+//	                          selected atoms: pairs more than 3 residues
+//	                          apart within 0.45 nm in the reference,
+//	                          β = 50/nm, λ = 1.8 (MDTraj's best_hummer_q)
+//
+// A selection is VMD's, MDTraj's and MDAnalysis's everyday language:
+// keywords index (from 0), name, resname, resid (the file's residue
+// number), resindex (from 0), element, chain, each with values (N, N-M, N
+// to M; names with * and ?), flags all, none, protein, backbone, heavy,
+// hydrogen, water, joined by and, or, not and parentheses. For a protein:
+//
+//	we-init --system SYSTEM --obs 'rmsd=rmsd:name CA' --obs 'q=q:protein and heavy' \
+//	        --obs 'rg=rg:protein' --obs 'phi5=phi:5' --obs 'd=distance:index 0;index 1'
+//
+// A system without residues (the built-in ones, a JSON file) answers
+// index, name, element, hydrogen and heavy only, and q counts each atom
+// as a residue of its own.
+//
+// Names hold letters, digits, _, - and . only. A bad definition, a
+// selection that matches nothing (or the wrong number of atoms), a q
+// without native contacts or a name already taken is a usage error.
 //
 // Exit status: 0 success, 1 failure, 2 usage error.
 package main

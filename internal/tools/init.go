@@ -29,6 +29,8 @@ func initRun(env *cli.Env, args []string) error {
 	seed := fs.Uint64("seed", 0, "replica seed")
 	var sets cli.ParamList
 	fs.Var(&sets, "set", "key=value parameter (repeatable)")
+	var obs cli.ParamList
+	fs.Var(&obs, "obs", "NAME=TYPE:ARGS observable over atom selections (repeatable)")
 	pos, err := env.Parse(fs, args)
 	if err != nil {
 		return err
@@ -44,6 +46,9 @@ func initRun(env *cli.Env, args []string) error {
 	}
 	built, err := buildSystem(*sysName, sets)
 	if err != nil {
+		return err
+	}
+	if err := addObservables(built, obs); err != nil {
 		return err
 	}
 	if _, err := engine.Lookup(built.System.Engine); err != nil {
