@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need on a fresh Debian machine
 # (Go modules; python3-cbor2 and python3-zstandard for the format check;
-# snakemake for the workflow test), then runs the whole suite.
+# snakemake for the workflow test; python3-mdtraj and python3-simtk for
+# the MDTraj cross-checks on villin), then runs the whole suite.
 #
 #   scripts/test.sh            # everything CI runs
 set -euo pipefail
@@ -10,6 +11,9 @@ cd "$(dirname "$0")/.."
 need=()
 /usr/bin/python3 -c 'import cbor2, zstandard' 2>/dev/null || need+=(python3-cbor2 python3-zstandard)
 command -v snakemake >/dev/null 2>&1 || need+=(snakemake)
+# MDTraj and OpenMM's villin (test.pdb) for the selection and observable cross-checks.
+/usr/bin/python3 -c 'import mdtraj' 2>/dev/null || need+=(python3-mdtraj)
+[ -f /usr/lib/python3/dist-packages/openmm/app/data/test.pdb ] || need+=(python3-simtk)
 command -v make >/dev/null 2>&1 || need+=(make)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
