@@ -1,6 +1,7 @@
 package system
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -13,7 +14,7 @@ import (
 // pentapeptide builds a 25-atom system of five residues ALA 1 … ALA 5
 // (N, H, CA, C, O each; chain A) in a compact random arrangement, run by
 // an exec engine (no potential), with one observable of its own.
-func pentapeptide(t *testing.T) *Built {
+func pentapeptide(t testing.TB) *Built {
 	t.Helper()
 	r := rand.New(rand.NewPCG(3, 4))
 	sp := &Spec{
@@ -209,4 +210,55 @@ func TestAddObservables(t *testing.T) {
 	if err := pair.AddObservables([]record.Observable{o}); err != nil || pair.States[0].Obs["d"] != pair.States[0].Obs["r"] {
 		t.Errorf("lj-pair with d: %v, %v", err, pair.States[0].Obs)
 	}
+}
+
+// TestJSONProteinObservables: a system file declares the new types
+// directly (atoms by index, ref one row per atom), as FORMAT.md §8 says.
+func TestJSONProteinObservables(t *testing.T) {
+	js := `{"name": "hairpin",
+	 "particles": [{"name": "A", "mass": 12}, {"name": "B", "mass": 12}, {"name": "C", "mass": 12}, {"name": "D", "mass": 12}, {"name": "E", "mass": 12}],
+	 "potential": [{"type": "lj", "params": {"sigma": 0.335, "epsilon": 1}}],
+	 "integrator": {"temperature": 300, "friction": 1, "timestep": 0.002},
+	 "observables": [
+	   {"name": "t", "type": "dihedral", "atoms": [0, 1, 3, 4]},
+	   {"name": "rg", "type": "rg", "atoms": [0, 4]},
+	   {"name": "q", "type": "q", "atoms": [0, 4], "ref": [[0, 0, 0], [0, 0.4, 0]]}],
+	 "initial": [{"positions": [[0, 0, 0], [0.38, 0, 0], [0.76, 0.2, 0], [0.38, 0.4, 0], [0, 0.4, 0]]}]}`
+	b, err := FromJSON(strings.NewReader(js), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := b.States[0].Obs
+	// Cis (0), half the 0.4 nm distance, and one contact at its reference.
+	// Decimal inputs: a few ulps.
+	if obs["t"] != 0 || math.Abs(obs["rg"]-0.2) > 1e-15 || math.Abs(obs["q"]-1/(1+math.Exp(-16))) > 1e-15 {
+		t.Errorf("observables %v", obs)
+	}
+	bad := strings.Replace(js, `"atoms": [0, 1, 3, 4]`, `"atoms": [0, 1, 3]`, 1)
+	if _, err := FromJSON(strings.NewReader(bad), nil); err == nil || !strings.Contains(err.Error(), `observable "t" (dihedral): atoms: 3 indices, want 4`) {
+		t.Errorf("a dihedral of three atoms: %v", err)
+	}
+}
+
+// FuzzParseObservable: no definition crashes the parser or AddObservables,
+// and whatever parses either adds cleanly or is refused with an error.
+func FuzzParseObservable(f *testing.F) {
+	for _, s := range []string{"rmsd=rmsd:name CA", "q=q:heavy", "rg=rg:protein", "phi5=phi:5", "d=distance:index 0;index 1",
+		"x=coord:index 0;z", "t=dihedral:index 0 1 2 3", "w=omega:resid 2 and chain A", "m=mindist:resid 1;resid 5", "=", "a=b:", "a=rmsd:("} {
+		f.Add(s)
+	}
+	b := pentapeptide(f)
+	ref := b.States[0].Positions.Data
+	f.Fuzz(func(t *testing.T, def string) {
+		o, err := ParseObservable(def, b.System, ref)
+		if err != nil {
+			return
+		}
+		c := *b
+		if err := c.AddObservables([]record.Observable{o}); err == nil {
+			if err := c.System.Validate(); err != nil {
+				t.Fatalf("%q: AddObservables made an invalid system: %v", def, err)
+			}
+		}
+	})
 }
