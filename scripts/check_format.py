@@ -226,8 +226,8 @@ SCHEMAS = {
         "config": ({
             "step": (("map", "text"), True), "resample": (("map", "text"), True),
             "engine": ("text", True), "shards": ("uint", True), "version": ("text", True),
-            "cycles": ("uint", False), "budget": ("float", False),
         }, True),
+        "max_cycles": ("uint", False), "budget": ("float", False),
         "status": ("text", True), "began": ("text", True), "ended": ("text", True),
         "wall": ("float", True), "build": ("text", True),
     },
@@ -501,8 +501,8 @@ def validate_run(r):
         raise Invalid("wall: %r is not a duration" % r["wall"])
     if r["config"]["shards"] < 1:
         raise Invalid("config.shards: want at least 1")
-    if not finite(r["config"].get("budget", 0)) or r["config"].get("budget", 0) < 0:
-        raise Invalid("config.budget: not a duration")
+    if not finite(r.get("budget", 0)) or r.get("budget", 0) < 0:
+        raise Invalid("budget: not a duration")
 
 
 VALIDATE = {"system": validate_system, "state": validate_state,

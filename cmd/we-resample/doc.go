@@ -25,6 +25,10 @@
 // observables; --image rmsd:0-9,12 uses the coordinates of those atoms and
 // the RMSD after optimal superposition.
 //
+// -v prints a log line for the cycle on stderr: the cycle, its walkers, the
+// range of their weights, its warps and the weight they carried (what
+// we-run prints for each cycle; the workflows use it).
+//
 // Random choices (merge survivors, warp targets) come from streams seeded
 // by the input hash and --seed: the same input, flags and seed give the same
 // hash. A resampling already done prints its hash at once.

@@ -498,6 +498,10 @@ type Run struct {
 	End    Hash      `cbor:"end"`    // the last snapshot it reached
 	Cycles uint64    `cbor:"cycles"` // cycles run
 	Config RunConfig `cbor:"config"`
+	// MaxCycles and Budget (seconds) are the limits the run was given,
+	// 0 for none.
+	MaxCycles uint64  `cbor:"max_cycles,omitempty"`
+	Budget    float64 `cbor:"budget,omitempty"`
 	// Status is "done" (the cycles or the budget were reached),
 	// "interrupted" (a signal) or "failed" (a stage failed).
 	Status string `cbor:"status"`
@@ -515,14 +519,11 @@ type Run struct {
 type RunConfig struct {
 	// Step and Resample are the op parameters of the snapshots the run's
 	// we-step and we-resample stages wrote.
-	Step     map[string]string `cbor:"step"`
-	Resample map[string]string `cbor:"resample"`
-	Engine   string            `cbor:"engine"`  // the system's engine
-	Shards   uint64            `cbor:"shards"`  // shards per step (1: none)
-	Version  string            `cbor:"version"` // the algorithms' version (op.version)
-	// Cycles and Budget are the limits the run was given (0: none).
-	Cycles uint64  `cbor:"cycles,omitempty"`
-	Budget float64 `cbor:"budget,omitempty"` // seconds
+	Step     map[string]string `cbor:"step" json:"step"`
+	Resample map[string]string `cbor:"resample" json:"resample"`
+	Engine   string            `cbor:"engine" json:"engine"`   // the system's engine
+	Shards   uint64            `cbor:"shards" json:"shards"`   // shards per step (1: none)
+	Version  string            `cbor:"version" json:"version"` // the algorithms' version (op.version)
 }
 
 // Run statuses.
@@ -560,8 +561,8 @@ func (r *Run) Validate() error {
 	if r.Config.Shards < 1 {
 		return errors.New("config.shards: want at least 1")
 	}
-	if !finite(r.Config.Budget) || r.Config.Budget < 0 {
-		return fmt.Errorf("config.budget: %v is not a duration", r.Config.Budget)
+	if !finite(r.Budget) || r.Budget < 0 {
+		return fmt.Errorf("budget: %v is not a duration", r.Budget)
 	}
 	return nil
 }

@@ -171,8 +171,9 @@ func vectorObjects(t testing.TB) (names []string, objs []record.Object) {
 	run := record.NewRun()
 	run.Start, run.End, run.Cycles, run.Status = hSnap0, hRes, 1, record.RunDone
 	run.Config = record.RunConfig{
-		Step: stepOp.Params, Resample: res.Op.Params, Engine: "langevin", Shards: 2, Version: "1", Cycles: 1,
+		Step: stepOp.Params, Resample: res.Op.Params, Engine: "langevin", Shards: 2, Version: "1",
 	}
+	run.MaxCycles = 1
 	run.Began, run.Ended, run.Wall = "2026-12-02T10:00:00Z", "2026-12-02T10:00:00.25Z", 0.25
 	run.Build = "wepipe (devel), algorithms 1, go1.26.8"
 	add("run", run)

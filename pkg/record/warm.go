@@ -63,8 +63,9 @@ func warmSamples() []Object {
 		&Segment{Kind: string(KindSegment), V: Version, Positions: codec.NewArray([]float64{0, 0, 0}, 1, 1, 3), Steps: []uint64{1}, Times: []float64{1}, Obs: map[string][]float64{"r": {1}}},
 		&Run{
 			Kind: string(KindRun), V: Version, Start: h, End: h, Cycles: 1, Status: RunDone,
-			Config: RunConfig{Step: map[string]string{"a": "b"}, Resample: map[string]string{"a": "b"}, Engine: "e", Shards: 1, Version: "1", Cycles: 1, Budget: 1},
-			Began:  "2026-01-01T00:00:00Z", Ended: "2026-01-01T00:00:01Z", Wall: 1, Build: "b",
+			Config:    RunConfig{Step: map[string]string{"a": "b"}, Resample: map[string]string{"a": "b"}, Engine: "e", Shards: 1, Version: "1"},
+			MaxCycles: 1, Budget: 1,
+			Began: "2026-01-01T00:00:00Z", Ended: "2026-01-01T00:00:01Z", Wall: 1, Build: "b",
 		},
 	}
 }
