@@ -27,11 +27,14 @@ Exit status: 0 when every check passes, 1 otherwise, 2 on usage errors.
 """
 
 import argparse
+import datetime
+import fractions
 import hashlib
 import io
 import json
 import math
 import os
+import re
 import struct
 import sys
 
@@ -41,7 +44,8 @@ except ImportError:  # pragma: no cover
     sys.exit("check_format: python3-cbor2 is required (apt-get install python3-cbor2)")
 
 VERSION = 1
-KINDS = ("system", "snapshot", "state", "segment")
+KINDS = ("system", "snapshot", "state", "segment", "run")
+LATER_KINDS = ("run",)  # kinds whose directory a store gains with their first object
 MARKER = b"wepipe store\nlayout 1\n"
 MAX_OBJECT_SIZE = 1 << 30
 MAX_NESTED_LEVELS = 24
@@ -215,6 +219,17 @@ SCHEMAS = {
         "kind": ("text", True), "v": ("uint", True),
         "positions": ("array", True), "steps": (("list", "uint"), True),
         "times": (("list", "float"), True), "obs": (("map", ("list", "float")), False),
+    },
+    "run": {
+        "kind": ("text", True), "v": ("uint", True),
+        "start": ("hash", True), "end": ("hash", True), "cycles": ("uint", True),
+        "config": ({
+            "step": (("map", "text"), True), "resample": (("map", "text"), True),
+            "engine": ("text", True), "shards": ("uint", True), "version": ("text", True),
+        }, True),
+        "max_cycles": ("uint", False), "budget": ("float", False),
+        "status": ("text", True), "began": ("text", True), "ended": ("text", True),
+        "wall": ("float", True), "build": ("text", True),
     },
 }
 
@@ -456,8 +471,42 @@ def validate_segment(r):
             raise Invalid("obs.%s: %d values for %d frames" % (name, len(xs), k))
 
 
+RFC3339 = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+
+def rfc3339(t):
+    """Seconds since the epoch, exactly (a Fraction), or None."""
+    m = RFC3339.match(t)
+    if not m:
+        return None
+    y, mo, d, h, mi, sec = (int(x) for x in m.groups()[:6])
+    try:
+        tz = datetime.timezone.utc if m.group(8) == "Z" else datetime.timezone(
+            datetime.timedelta(hours=int(m.group(8)[:3]), minutes=int(m.group(8)[0] + m.group(8)[4:])))
+        base = datetime.datetime(y, mo, d, h, mi, sec, tzinfo=tz)
+    except ValueError:
+        return None
+    return fractions.Fraction(int(base.timestamp())) + fractions.Fraction(m.group(7) or "0")
+
+
+def validate_run(r):
+    if r["status"] not in ("done", "interrupted", "failed"):
+        raise Invalid("status: %r, want done, interrupted or failed" % r["status"])
+    began, ended = rfc3339(r["began"]), rfc3339(r["ended"])
+    if began is None or ended is None:
+        raise Invalid("began, ended: %r, %r are not RFC 3339 times" % (r["began"], r["ended"]))
+    if ended < began:
+        raise Invalid("began, ended: not in order")
+    if not finite(r["wall"]) or r["wall"] < 0:
+        raise Invalid("wall: %r is not a duration" % r["wall"])
+    if r["config"]["shards"] < 1:
+        raise Invalid("config.shards: want at least 1")
+    if not finite(r.get("budget", 0)) or r.get("budget", 0) < 0:
+        raise Invalid("budget: not a duration")
+
+
 VALIDATE = {"system": validate_system, "state": validate_state,
-            "snapshot": validate_snapshot, "segment": validate_segment}
+            "snapshot": validate_snapshot, "segment": validate_segment, "run": validate_run}
 
 
 def check_record(v):
@@ -488,6 +537,9 @@ def refs(kind, r):
             out.append(("state", w["state"], "walkers[%d].state" % i))
             if "segment" in w:
                 out.append(("segment", w["segment"], "walkers[%d].segment" % i))
+    elif kind == "run":
+        out.append(("snapshot", r["start"], "start"))
+        out.append(("snapshot", r["end"], "end"))
     return out
 
 
@@ -602,7 +654,8 @@ def check_store(root, rep):
     for kind in KINDS:
         d = os.path.join(root, "objects", kind)
         if not os.path.isdir(d):
-            rep.fail(d, "missing directory")
+            if kind not in LATER_KINDS:  # made by the first object of its kind
+                rep.fail(d, "missing directory")
             continue
         for name in sorted(os.listdir(d)):
             p = os.path.join(d, name)

@@ -2,7 +2,7 @@
 //
 // Usage:
 //
-//	we-merge --from SRC_STORE... [--store DIR]
+//	we-merge --from SRC_STORE... [-q] [--store DIR]
 //	we-merge [--store DIR] HASH...             (shards of one step, or ensembles)
 //	we-merge [--weights W1,W2,…] HASH...       (pool ensembles with these shares)
 //
@@ -13,7 +13,7 @@
 // in a source is reported by name and not copied, and we-merge exits 1: the
 // destination holds only whole, valid objects. The destination is created
 // if missing. A summary (objects copied, already present, bytes) goes to
-// stderr.
+// stderr, unless -q is given (problems are reported either way).
 //
 // HASH...: when the snapshots are the partial snapshots of one sharded step
 // (we-step --shard I/N), they are assembled into exactly the snapshot an

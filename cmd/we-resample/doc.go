@@ -28,6 +28,10 @@
 // chosen are what is recorded (rmsd:0,1,…), so spellings of one selection
 // give one snapshot.
 //
+// -v prints a log line for the cycle on stderr: the cycle, its walkers, the
+// range of their weights, its warps and the weight they carried (what
+// we-run prints for each cycle; the workflows use it).
+//
 // Random choices (merge survivors, warp targets) come from streams seeded
 // by the input hash and --seed: the same input, flags and seed give the same
 // hash. A resampling already done prints its hash at once.

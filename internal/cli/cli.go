@@ -14,10 +14,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
 	"github.com/wepipe/wepipe/pkg/record"
+	"github.com/wepipe/wepipe/pkg/step"
 	"github.com/wepipe/wepipe/pkg/store"
 )
 
@@ -99,12 +101,45 @@ func (e *Env) FlagSet() (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet(e.Name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	dir := fs.String("store", "", "store directory (default $WE_STORE, else ./we.store)")
+	fs.Bool("version", false, "print the version and exit")
 	return fs, dir
 }
 
-// ErrHelp is returned by Parse when -h was given; the manual has been
-// printed and the tool should exit 0.
+// ErrHelp is returned by Parse when -h or --version was given; the manual
+// or the version has been printed and the tool should exit 0.
 var ErrHelp = errors.New("help requested")
+
+// Version describes this build: wepipe's module version and VCS revision
+// (from the build information Go records), the version of its algorithms
+// (recorded in every snapshot's op: the same for builds whose outputs
+// agree), and the Go release.
+func Version() string {
+	mod, rev := "(devel)", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			mod = bi.Main.Version
+		}
+		var dirty bool
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if rev != "" && dirty {
+			rev += "+modified"
+		}
+	}
+	if rev != "" {
+		mod += " " + rev
+	}
+	return fmt.Sprintf("wepipe %s, algorithms %s, %s", mod, step.Version, runtime.Version())
+}
 
 // Parse parses flags given before, between or after positional arguments
 // ("we-ls walkers HASH --json"); "--" ends flags. It prints the manual on
@@ -121,10 +156,11 @@ func (e *Env) Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 			return nil, &UsageError{err.Error()}
 		}
 		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+		if len(rest) == 0 || (len(args)-len(rest) > 0 && args[len(args)-len(rest)-1] == "--") {
+			if v := fs.Lookup("version"); v != nil && v.Value.String() == "true" {
+				fmt.Fprintf(e.Stdout, "%s: %s\n", e.Name, Version())
+				return nil, ErrHelp
+			}
 			return append(pos, rest...), nil
 		}
 		pos = append(pos, rest[0])
@@ -240,7 +276,11 @@ func (e *Env) InputSnapshot(storeFlag string, args []string) (*store.Store, reco
 		return nil, record.Hash{}, nil, err
 	}
 	if serr != nil {
-		return nil, record.Hash{}, nil, serr
+		// In "we-init … | we-step" on a new store, we-init creates the
+		// store while this stage waits for its hash: look again.
+		if st, serr = e.OpenStore(storeFlag); serr != nil {
+			return nil, record.Hash{}, nil, serr
+		}
 	}
 	h, snap, err := ResolveSnapshot(st, arg)
 	return st, h, snap, err

@@ -2,7 +2,7 @@
 // separate processes the way users and workflow engines do, and checks the
 // contracts of ARCHITECTURE.md §2, §4 and §8 from the outside:
 //
-//   - scripts/we-run, scripts/workflows/Makefile (make -j2) and
+//   - we-run, scripts/workflows/Makefile (make -j2) and
 //     scripts/workflows/Snakefile (snakemake -j 2), sharded or not, with a
 //     shared store or per-shard stores, reach the same end hash;
 //   - a tool killed with SIGKILL at any moment and run again leaves a store

@@ -58,7 +58,7 @@ func testMain(m *testing.M) int {
 }
 
 // environ is the environment of every command: the built tools come
-// first in PATH and in WE_BIN (scripts/we-run), and no WE_STORE leaks in
+// first in PATH and in WE_BIN (the workflows), and no WE_STORE leaks in
 // from the caller (every command names its store).
 func environ() []string {
 	var out []string
@@ -185,10 +185,10 @@ const (
 	wfResample = "--resampler wexplore --region-sizes 1,0.5,0.35,0.25 --max-regions 10 --pmax 0.5 --warp 'r>=1.0'"
 )
 
-// weRun runs scripts/we-run and returns the end hash.
+// weRun runs we-run and returns the end hash.
 func weRun(t testing.TB, dir string, args ...string) string {
 	t.Helper()
-	return lastHash(t, run(t, dir, filepath.Join(repoRoot, "scripts", "we-run"), args...))
+	return lastHash(t, run(t, dir, "we-run", args...))
 }
 
 // TestWorkflowsAgree checks ARCHITECTURE.md §4 and §8 across the drivers: the
@@ -556,7 +556,7 @@ func TestConcurrentSteps(t *testing.T) {
 	shared := filepath.Join(dir, "shared.store")
 	a := tool(t, shared, "we-init", "--system", "lj-pair", "--walkers", "48", "--seed", "1")
 	b := tool(t, shared, "we-init", "--system", "lj-pair", "--walkers", "48", "--seed", "2")
-	we := filepath.Join(repoRoot, "scripts", "we-run")
+	we := "we-run"
 	runs := []*background{
 		start(t, dir, we, concurrentRun(shared, a, 4)...),
 		start(t, dir, we, concurrentRun(shared, b, 4)...),
@@ -589,7 +589,7 @@ func TestMergeIntoBusyStore(t *testing.T) {
 	dir := t.TempDir()
 	busy := filepath.Join(dir, "busy.store")
 	h := tool(t, busy, "we-init", "--system", "lj-pair", "--walkers", "48", "--seed", "5")
-	sim := start(t, dir, filepath.Join(repoRoot, "scripts", "we-run"), concurrentRun(busy, h, 12)...)
+	sim := start(t, dir, "we-run", concurrentRun(busy, h, 12)...)
 	unions := 0
 	for finished := false; !finished; {
 		run(t, "", "we-merge", "--store", busy, "--from", fixture.src)

@@ -40,8 +40,8 @@ func fsckRun(env *cli.Env, args []string) error {
 	for _, k := range record.Kinds {
 		n += rep.Objects[k]
 	}
-	env.Errorf("%d objects (%d systems, %d snapshots, %d states, %d segments), %d bytes on disk, %d uncompressed; %d temp files removed, %d kept; %d problems",
-		n, rep.Objects[record.KindSystem], rep.Objects[record.KindSnapshot], rep.Objects[record.KindState], rep.Objects[record.KindSegment],
+	env.Errorf("%d objects (%d systems, %d snapshots, %d states, %d segments, %d runs), %d bytes on disk, %d uncompressed; %d temp files removed, %d kept; %d problems",
+		n, rep.Objects[record.KindSystem], rep.Objects[record.KindSnapshot], rep.Objects[record.KindState], rep.Objects[record.KindSegment], rep.Objects[record.KindRun],
 		rep.Bytes, rep.RawBytes, rep.TempsRemoved, rep.TempsKept, len(rep.Problems))
 	if rep.Quarantined > 0 {
 		env.Errorf("%d corrupt objects moved to %s/corrupt", rep.Quarantined, st.Dir())

@@ -24,6 +24,18 @@ func Init(env *cli.Env, args []string) int {
 
 func initRun(env *cli.Env, args []string) error {
 	fs, storeDir := env.FlagSet()
+	_, h, err := initStore(env, fs, *storeDir, storeDir, args)
+	if err != nil {
+		return err
+	}
+	env.PrintHash(h)
+	return nil
+}
+
+// initStore parses we-init's arguments with fs (whose --store flag is
+// storeDir, which overrides storeFlag when given), creates the store and
+// writes the system and the initial snapshot.
+func initStore(env *cli.Env, fs *flag.FlagSet, storeFlag string, storeDir *string, args []string) (*store.Store, record.Hash, error) {
 	sysName := fs.String("system", "", "built-in system name or JSON system file")
 	walkers := fs.Int("walkers", 48, "number of walkers")
 	seed := fs.Uint64("seed", 0, "replica seed")
@@ -33,39 +45,38 @@ func initRun(env *cli.Env, args []string) error {
 	fs.Var(&obs, "obs", "NAME=TYPE:ARGS observable over atom selections (repeatable)")
 	pos, err := env.Parse(fs, args)
 	if err != nil {
-		return err
+		return nil, record.Hash{}, err
 	}
 	if len(pos) > 0 {
-		return cli.Usagef("unexpected argument %q", pos[0])
+		return nil, record.Hash{}, cli.Usagef("unexpected argument %q", pos[0])
 	}
 	if *sysName == "" {
-		return cli.Usagef("--system is required (built in: %s; or a JSON system file)", strings.Join(system.Names(), ", "))
+		return nil, record.Hash{}, cli.Usagef("--system is required (built in: %s; or a JSON system file)", strings.Join(system.Names(), ", "))
 	}
 	if *walkers < 1 || *walkers > 1<<20 {
-		return cli.Usagef("--walkers %d: want 1 to %d", *walkers, 1<<20)
+		return nil, record.Hash{}, cli.Usagef("--walkers %d: want 1 to %d", *walkers, 1<<20)
 	}
 	built, err := buildSystem(*sysName, sets)
 	if err != nil {
-		return err
+		return nil, record.Hash{}, err
 	}
 	if err := addObservables(built, obs); err != nil {
-		return err
+		return nil, record.Hash{}, err
 	}
 	if _, err := engine.Lookup(built.System.Engine); err != nil {
 		// Not an error: another build (with the user's own engine) may
 		// step it. But a typo should not wait for we-step to show.
 		env.Errorf("warning: %v; this build's we-step cannot propagate the system", err)
 	}
-	st, err := store.Create(env.StoreDir(*storeDir))
+	if *storeDir != "" {
+		storeFlag = *storeDir
+	}
+	st, err := store.Create(env.StoreDir(storeFlag))
 	if err != nil {
-		return err
+		return nil, record.Hash{}, err
 	}
 	h, err := WriteInit(st, built, *walkers, *seed, initParams(fs, *sysName, sets))
-	if err != nil {
-		return err
-	}
-	env.PrintHash(h)
-	return nil
+	return st, h, err
 }
 
 func buildSystem(name string, sets []string) (*system.Built, error) {

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/wepipe/wepipe/internal/cli"
+	"github.com/wepipe/wepipe/pkg/codec"
 	"github.com/wepipe/wepipe/pkg/lineage"
 	"github.com/wepipe/wepipe/pkg/record"
 	"github.com/wepipe/wepipe/pkg/store"
@@ -20,44 +21,61 @@ func Ls(env *cli.Env, args []string) int {
 }
 
 type lister struct {
-	env  *cli.Env
-	json bool
-	tw   *tabwriter.Writer
-	enc  *json.Encoder
+	env   *cli.Env
+	json  bool
+	quiet bool // -q: the key of each row only
+	tw    *tabwriter.Writer
+	enc   *json.Encoder
 }
 
 func (l *lister) header(cols ...string) {
-	if !l.json {
+	if !l.json && !l.quiet {
 		fmt.Fprintln(l.tw, strings.Join(cols, "\t"))
 	}
 }
 
-func (l *lister) row(obj any, cols ...string) error {
-	if l.json {
+// item writes one row: obj as a JSON line, the columns as a table row, or
+// with -q the row's key (a hash) alone.
+func (l *lister) item(key string, obj any, cols ...string) error {
+	switch {
+	case l.quiet:
+		_, err := fmt.Fprintln(l.tw, key)
+		return err
+	case l.json:
 		return l.enc.Encode(obj)
 	}
 	_, err := fmt.Fprintln(l.tw, strings.Join(cols, "\t"))
 	return err
 }
 
+// row is item for listings without keys (not listed by -q).
+func (l *lister) row(obj any, cols ...string) error { return l.item("", obj, cols...) }
+
 func lsRun(env *cli.Env, args []string) error {
 	fs, storeDir := env.FlagSet()
 	asJSON := fs.Bool("json", false, "JSON lines instead of a table")
+	quiet := fs.Bool("q", false, "hashes only")
 	pos, err := env.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
-		return cli.Usagef("what to list: snapshots, systems, runs, walkers HASH, warps HASH, sizes HASH")
+		return cli.Usagef("what to list: snapshots, systems, runs, configs, walkers HASH, warps HASH, sizes HASH")
 	}
 	what, rest := pos[0], pos[1:]
 	st, err := env.OpenStore(*storeDir)
 	if err != nil {
 		return err
 	}
-	l := &lister{env: env, json: *asJSON, tw: tabwriter.NewWriter(env.Stdout, 2, 8, 2, ' ', 0), enc: json.NewEncoder(env.Stdout)}
+	l := &lister{env: env, json: *asJSON, quiet: *quiet, tw: tabwriter.NewWriter(env.Stdout, 2, 8, 2, ' ', 0), enc: json.NewEncoder(env.Stdout)}
+	if l.quiet && (what == "warps" || what == "sizes") {
+		return cli.Usagef("-q lists hashes: snapshots, systems, runs (end hashes), configs, walkers (state hashes)")
+	}
+	if l.quiet && l.json {
+		return cli.Usagef("-q and --json exclude each other")
+	}
 	switch what {
-	case "snapshots", "systems", "runs":
+	case "snapshots", "systems", "runs", "configs":
 		if len(rest) > 0 {
 			return cli.Usagef("ls %s takes no argument", what)
 		}
@@ -68,7 +86,7 @@ func lsRun(env *cli.Env, args []string) error {
 		}
 		rest = []string{in}
 	default:
-		return cli.Usagef("unknown listing %q (snapshots, systems, runs, walkers HASH, warps HASH, sizes HASH)", what)
+		return cli.Usagef("unknown listing %q (snapshots, systems, runs, configs, walkers HASH, warps HASH, sizes HASH)", what)
 	}
 	switch what {
 	case "snapshots":
@@ -77,6 +95,8 @@ func lsRun(env *cli.Env, args []string) error {
 		err = lsSystems(l, st)
 	case "runs":
 		err = lsRuns(l, st)
+	case "configs":
+		err = lsConfigs(l, st)
 	case "walkers":
 		err = lsWalkers(l, st, rest[0])
 	case "warps":
@@ -142,7 +162,7 @@ func lsSnapshots(l *lister, st *store.Store) error {
 		if r.Shard != "" {
 			shard = r.Shard
 		}
-		if err := l.row(r, r.Hash, strconv.FormatUint(r.Cycle, 10), strconv.Itoa(r.Walkers), r.Tool, shard, parent); err != nil {
+		if err := l.item(r.Hash, r, r.Hash, strconv.FormatUint(r.Cycle, 10), strconv.Itoa(r.Walkers), r.Tool, shard, parent); err != nil {
 			return err
 		}
 	}
@@ -174,32 +194,135 @@ func lsSystems(l *lister, st *store.Store) error {
 			ps = append(ps, k+"="+strconv.FormatFloat(v, 'g', -1, 64))
 		}
 		sort.Strings(ps)
-		if err := l.row(r, r.Hash, r.Name, strconv.Itoa(r.Atoms), r.Engine, strings.Join(r.Observables, ","), strings.Join(ps, " ")); err != nil {
+		if err := l.item(r.Hash, r, r.Hash, r.Name, strconv.Itoa(r.Atoms), r.Engine, strings.Join(r.Observables, ","), strings.Join(ps, " ")); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// lsRuns lists the runs that run records describe (we-run's), oldest
+// first, each with its status and configuration, then every chain of
+// snapshots from a root to a leaf that no run record ends at (runs made by
+// pipelines, Make or Snakemake).
 func lsRuns(l *lister, st *store.Store) error {
 	g, err := lineage.Load(st)
 	if err != nil {
 		return err
 	}
-	type row struct {
-		Start     string `json:"start"`
-		End       string `json:"end"`
-		Cycles    uint64 `json:"cycles"`
-		Snapshots int    `json:"snapshots"`
+	runs, err := loadRuns(st)
+	if err != nil {
+		return err
 	}
-	l.header("START", "END", "CYCLES", "SNAPSHOTS")
+	type row struct {
+		Run       string  `json:"run,omitempty"` // the run record's hash
+		Start     string  `json:"start"`
+		End       string  `json:"end"`
+		Cycles    uint64  `json:"cycles"`
+		Snapshots int     `json:"snapshots"`
+		Status    string  `json:"status"` // done, interrupted, failed; chain: no record
+		Began     string  `json:"began,omitempty"`
+		Wall      float64 `json:"wall,omitempty"`
+		Config    string  `json:"config,omitempty"`
+	}
+	var rows []row
+	ended := map[record.Hash]bool{}
+	for _, r := range runs {
+		ended[r.rec.End] = true
+		rows = append(rows, row{Run: r.hash.String(), Start: r.rec.Start.String(), End: r.rec.End.String(), Cycles: r.rec.Cycles,
+			Snapshots: g.ChainLength(r.rec.Start, r.rec.End), Status: r.rec.Status, Began: r.rec.Began, Wall: r.rec.Wall, Config: r.config})
+	}
 	for _, r := range g.Runs() {
-		x := row{r.Start.String(), r.End.String(), r.Cycles, r.Snapshots}
-		if err := l.row(x, x.Start, x.End, strconv.FormatUint(x.Cycles, 10), strconv.Itoa(x.Snapshots)); err != nil {
+		if !ended[r.End] {
+			rows = append(rows, row{Start: r.Start.String(), End: r.End.String(), Cycles: r.Cycles, Snapshots: r.Snapshots, Status: "chain"})
+		}
+	}
+	l.header("START", "END", "CYCLES", "SNAPSHOTS", "STATUS", "BEGAN", "WALL", "CONFIG")
+	for _, x := range rows {
+		began, wall, cfg := "-", "-", "-"
+		if x.Run != "" {
+			began, wall, cfg = x.Began, strconv.FormatFloat(x.Wall, 'f', 1, 64)+" s", x.Config
+		}
+		if err := l.item(x.End, x, x.Start, x.End, strconv.FormatUint(x.Cycles, 10), strconv.Itoa(x.Snapshots), x.Status, began, wall, cfg); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// runEntry is a run record with its hash and its configuration's key.
+type runEntry struct {
+	hash   record.Hash
+	rec    *record.Run
+	config string // the first 16 hex digits of the SHA-256 of the config's CBOR
+}
+
+// loadRuns loads every run record, oldest first.
+func loadRuns(st *store.Store) ([]runEntry, error) {
+	hs, err := st.List(record.KindRun)
+	if err != nil {
+		return nil, err
+	}
+	var out []runEntry
+	for _, h := range hs {
+		r, err := store.LoadAs[*record.Run](st, h)
+		if err != nil {
+			return nil, fmt.Errorf("load run %s: %w", h.Short(), err)
+		}
+		b, err := codec.Marshal(r.Config)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, runEntry{h, r, record.Sum(b).String()[:16]})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].rec.Began < out[j].rec.Began })
+	return out, nil
+}
+
+// lsConfigs lists the distinct configurations of the run records (wepy's
+// ls configs), each with the runs that used it.
+func lsConfigs(l *lister, st *store.Store) error {
+	runs, err := loadRuns(st)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		Config string           `json:"config"`
+		Runs   []string         `json:"runs"`
+		Cycles uint64           `json:"cycles"`
+		Detail record.RunConfig `json:"detail"`
+	}
+	var rows []*row
+	byKey := map[string]*row{}
+	for _, r := range runs {
+		x, ok := byKey[r.config]
+		if !ok {
+			x = &row{Config: r.config, Detail: r.rec.Config}
+			byKey[r.config] = x
+			rows = append(rows, x)
+		}
+		x.Runs = append(x.Runs, r.hash.String())
+		x.Cycles += r.rec.Cycles
+	}
+	l.header("CONFIG", "RUNS", "CYCLES", "ENGINE", "SHARDS", "STEP", "RESAMPLE")
+	for _, x := range rows {
+		d := x.Detail
+		if err := l.item(x.Config, x, x.Config, strconv.Itoa(len(x.Runs)), strconv.FormatUint(x.Cycles, 10), d.Engine,
+			strconv.FormatUint(d.Shards, 10), paramText(d.Step), paramText(d.Resample)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// paramText is op parameters as "k=v k=v", sorted by key.
+func paramText(p map[string]string) string {
+	var ps []string
+	for k, v := range p {
+		ps = append(ps, k+"="+v)
+	}
+	sort.Strings(ps)
+	return strings.Join(ps, " ")
 }
 
 func fmtFloat(x float64) string { return strconv.FormatFloat(x, 'g', 10, 64) }
@@ -237,7 +360,7 @@ func lsWalkers(l *lister, st *store.Store, arg string) error {
 		for _, n := range names {
 			cols = append(cols, fmtFloat(obs[n]))
 		}
-		if err := l.row(r, cols...); err != nil {
+		if err := l.item(r.State, r, cols...); err != nil {
 			return err
 		}
 	}

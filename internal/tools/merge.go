@@ -22,6 +22,7 @@ func mergeRun(env *cli.Env, args []string) error {
 	var from cli.ParamList
 	fs.Var(&from, "from", "source store to union into --store (repeatable)")
 	weights := fs.String("weights", "", "comma-separated shares when pooling ensembles (default equal)")
+	quiet := fs.Bool("q", false, "no per-source summary on stderr (problems are still reported)")
 	pos, err := env.Parse(fs, args)
 	if err != nil {
 		return err
@@ -65,6 +66,9 @@ func mergeRun(env *cli.Env, args []string) error {
 			env.Errorf("%s", p)
 		}
 		problems += len(rep.Problems)
+		if *quiet {
+			continue
+		}
 		env.Errorf("from %s: %d objects copied (%d bytes), %d already present, %d refused", f, rep.Copied, rep.Bytes, rep.Present, len(rep.Problems))
 	}
 	if len(ins) > 0 {

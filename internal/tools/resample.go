@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wepipe/wepipe/internal/cli"
 	"github.com/wepipe/wepipe/pkg/fmath"
@@ -32,6 +33,7 @@ func resampleRun(env *cli.Env, args []string) error {
 	env.Doc += "\n" + resample.Manual()
 	var req ResampleRequest
 	req.Flags(fs)
+	verbose := fs.Bool("v", false, "a log line for the cycle on stderr")
 	pos, err := env.Parse(fs, args)
 	if err != nil {
 		return err
@@ -54,17 +56,37 @@ func resampleRun(env *cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	t0 := time.Now()
+	h, out, err := resampleStored(st, in, snap, sys, cfg)
+	if err != nil {
+		return err
+	}
+	if *verbose {
+		if out == nil {
+			if out, err = store.LoadAs[*record.Snapshot](st, h); err != nil {
+				return err
+			}
+		}
+		env.Errorf("%s, resampling %.3f s", cycleLine(out), time.Since(t0).Seconds())
+	}
+	env.PrintHash(h)
+	return nil
+}
+
+// resampleStored is ResampleSnapshot with its memo entry: the stored
+// result when the same resampling was done before, else the new snapshot,
+// stored. The snapshot is nil when the memo answered.
+func resampleStored(st *store.Store, in record.Hash, snap *record.Snapshot, sys *record.System, cfg ResampleConfig) (record.Hash, *record.Snapshot, error) {
 	key := store.MemoKey("we-resample", Version, in.String(), fmt.Sprint(cfg.Params))
 	if hs, ok := st.Memo(key); ok && len(hs) == 1 {
-		env.PrintHash(hs[0])
-		return nil
+		return hs[0], nil, nil
 	}
 	if len(snap.Walkers) >= parallelWalkers {
 		cli.Parallel()
 	}
 	out, err := ResampleSnapshot(st, in, snap, sys, cfg)
 	if err != nil {
-		return err
+		return record.Hash{}, nil, err
 	}
 	// The input's states are present, since the input snapshot is: only
 	// the initial states that warping brought in are checked.
@@ -74,13 +96,12 @@ func resampleRun(env *cli.Env, args []string) error {
 	}
 	h, err := st.PutAfter(out, present)
 	if err != nil {
-		return fmt.Errorf("store snapshot: %w", err)
+		return h, nil, fmt.Errorf("store snapshot: %w", err)
 	}
 	if err := st.PutMemo(key, h); err != nil {
-		return err
+		return h, nil, err
 	}
-	env.PrintHash(h)
-	return nil
+	return h, out, nil
 }
 
 // ResampleRequest is a resampling as asked for on the command line: the

@@ -1,11 +1,9 @@
 package tools
 
 import (
-	"fmt"
 	"runtime"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/wepipe/wepipe/internal/cli"
 	"github.com/wepipe/wepipe/pkg/step"
@@ -49,14 +47,7 @@ func stepRun(env *cli.Env, args []string) error {
 		return err
 	}
 	if cli.IsTerminal(env.Stderr) {
-		opt.Progress = func(done, total int, nsteps int64, el time.Duration) {
-			rate := float64(nsteps) / el.Seconds()
-			left := time.Duration(float64(el) / float64(done) * float64(total-done)).Round(time.Second)
-			fmt.Fprintf(env.Stderr, "\r%s: %d/%d walkers, %.3g steps/s, %s left   ", env.Name, done, total, rate, left)
-			if done == total {
-				fmt.Fprintln(env.Stderr)
-			}
-		}
+		opt.Progress = stepProgress(env)
 	}
 	opt.Resumed = func(done, total int) {
 		env.Errorf("resuming: %d of %d walkers were done", done, total)

@@ -92,6 +92,26 @@ func (g *Graph) Runs() []Run {
 	return runs
 }
 
+// ChainLength counts the snapshots on the chain of first parents from end
+// back to start, both included; 0 if start is not on end's chain.
+func (g *Graph) ChainLength(start, end record.Hash) int {
+	n := 0
+	for h, ok := end, true; ok; {
+		s, known := g.Snaps[h]
+		if !known || n > len(g.Snaps) {
+			return 0
+		}
+		n++
+		if h == start {
+			return n
+		}
+		if ok = len(s.Parents) > 0; ok {
+			h = s.Parents[0]
+		}
+	}
+	return 0
+}
+
 // Entry is one snapshot of a history.
 type Entry struct {
 	Hash record.Hash

@@ -31,10 +31,11 @@ const (
 	KindState    Kind = "state"
 	KindSnapshot Kind = "snapshot"
 	KindSegment  Kind = "segment"
+	KindRun      Kind = "run"
 )
 
 // Kinds lists every kind in a fixed order.
-var Kinds = []Kind{KindSystem, KindSnapshot, KindState, KindSegment}
+var Kinds = []Kind{KindSystem, KindSnapshot, KindState, KindSegment, KindRun}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {
@@ -134,17 +135,7 @@ func Decode(data []byte) (Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	var o Object
-	switch k {
-	case KindSystem:
-		o = new(System)
-	case KindState:
-		o = new(State)
-	case KindSnapshot:
-		o = new(Snapshot)
-	case KindSegment:
-		o = new(Segment)
-	}
+	o := blank(k)
 	if err := codec.Unmarshal(data, o); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", k, err)
 	}

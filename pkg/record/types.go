@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/wepipe/wepipe/pkg/codec"
 )
@@ -484,6 +485,90 @@ func (s *Segment) Validate() error {
 	}
 	return nil
 }
+
+// Run records one run of cycles (we-run): where it started and ended, how
+// many cycles it ran, its whole configuration, and when (FORMAT.md §4.5).
+// Unlike the other records it describes an event: its times make two runs
+// of the same command two objects, and no stage reads it, so no stage's
+// output depends on the clock.
+type Run struct {
+	Kind   string    `cbor:"kind"`
+	V      uint64    `cbor:"v"`
+	Start  Hash      `cbor:"start"`  // the snapshot the run started from
+	End    Hash      `cbor:"end"`    // the last snapshot it reached
+	Cycles uint64    `cbor:"cycles"` // cycles run
+	Config RunConfig `cbor:"config"`
+	// MaxCycles and Budget (seconds) are the limits the run was given,
+	// 0 for none.
+	MaxCycles uint64  `cbor:"max_cycles,omitempty"`
+	Budget    float64 `cbor:"budget,omitempty"`
+	// Status is "done" (the cycles or the budget were reached),
+	// "interrupted" (a signal) or "failed" (a stage failed).
+	Status string `cbor:"status"`
+	// Began and Ended are UTC times in RFC 3339 with nanoseconds; Wall is
+	// Ended − Began in seconds.
+	Began string  `cbor:"began"`
+	Ended string  `cbor:"ended"`
+	Wall  float64 `cbor:"wall"`
+	// Build is the wepipe build that ran it (the tools' --version).
+	Build string `cbor:"build"`
+}
+
+// RunConfig is what a run did each cycle: equal configurations are one
+// configuration (we-ls configs).
+type RunConfig struct {
+	// Step and Resample are the op parameters of the snapshots the run's
+	// we-step and we-resample stages wrote.
+	Step     map[string]string `cbor:"step" json:"step"`
+	Resample map[string]string `cbor:"resample" json:"resample"`
+	Engine   string            `cbor:"engine" json:"engine"`   // the system's engine
+	Shards   uint64            `cbor:"shards" json:"shards"`   // shards per step (1: none)
+	Version  string            `cbor:"version" json:"version"` // the algorithms' version (op.version)
+}
+
+// Run statuses.
+const (
+	RunDone        = "done"
+	RunInterrupted = "interrupted"
+	RunFailed      = "failed"
+)
+
+func (*Run) ObjectKind() Kind { return KindRun }
+func (r *Run) Refs() []Hash {
+	if r.Start == r.End {
+		return []Hash{r.Start}
+	}
+	return []Hash{r.Start, r.End}
+}
+
+func (r *Run) Validate() error {
+	if err := checkHeader(r.Kind, r.V, KindRun); err != nil {
+		return err
+	}
+	switch r.Status {
+	case RunDone, RunInterrupted, RunFailed:
+	default:
+		return fmt.Errorf("status: %q, want done, interrupted or failed", r.Status)
+	}
+	b, err1 := time.Parse(time.RFC3339Nano, r.Began)
+	e, err2 := time.Parse(time.RFC3339Nano, r.Ended)
+	if err1 != nil || err2 != nil || e.Before(b) {
+		return fmt.Errorf("began, ended: %q, %q are not RFC 3339 times in order", r.Began, r.Ended)
+	}
+	if !finite(r.Wall) || r.Wall < 0 {
+		return fmt.Errorf("wall: %v is not a duration", r.Wall)
+	}
+	if r.Config.Shards < 1 {
+		return errors.New("config.shards: want at least 1")
+	}
+	if !finite(r.Budget) || r.Budget < 0 {
+		return fmt.Errorf("budget: %v is not a duration", r.Budget)
+	}
+	return nil
+}
+
+// NewRun returns a run record with the header filled in.
+func NewRun() *Run { return &Run{Kind: string(KindRun), V: Version} }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 

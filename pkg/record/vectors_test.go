@@ -165,7 +165,18 @@ func vectorObjects(t testing.TB) (names []string, objs []record.Object) {
 	res.Warps = []record.Warp{{Cycle: 0, Walker: 1, Weight: 0.5, Target: 0, Cond: "r>=1.0"}}
 	res.Summary = map[string]float64{"regions": 1}
 	res.Resampler = &record.Resampler{Name: "wexplore", State: regions}
-	add("snapshot-resample", res)
+	hRes := add("snapshot-resample", res)
+
+	// The run that made it: one cycle from the we-init snapshot.
+	run := record.NewRun()
+	run.Start, run.End, run.Cycles, run.Status = hSnap0, hRes, 1, record.RunDone
+	run.Config = record.RunConfig{
+		Step: stepOp.Params, Resample: res.Op.Params, Engine: "langevin", Shards: 2, Version: "1",
+	}
+	run.MaxCycles = 1
+	run.Began, run.Ended, run.Wall = "2026-12-02T10:00:00Z", "2026-12-02T10:00:00.25Z", 0.25
+	run.Build = "wepipe (devel), algorithms 1, go1.26.8"
+	add("run", run)
 	return names, objs
 }
 

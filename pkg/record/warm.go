@@ -24,6 +24,8 @@ func blank(k Kind) Object {
 		return new(State)
 	case KindSnapshot:
 		return new(Snapshot)
+	case KindRun:
+		return new(Run)
 	}
 	return new(Segment)
 }
@@ -59,5 +61,11 @@ func warmSamples() []Object {
 			Shard:     &Shard{Count: 1, Total: 1},
 		},
 		&Segment{Kind: string(KindSegment), V: Version, Positions: codec.NewArray([]float64{0, 0, 0}, 1, 1, 3), Steps: []uint64{1}, Times: []float64{1}, Obs: map[string][]float64{"r": {1}}},
+		&Run{
+			Kind: string(KindRun), V: Version, Start: h, End: h, Cycles: 1, Status: RunDone,
+			Config:    RunConfig{Step: map[string]string{"a": "b"}, Resample: map[string]string{"a": "b"}, Engine: "e", Shards: 1, Version: "1"},
+			MaxCycles: 1, Budget: 1,
+			Began: "2026-01-01T00:00:00Z", Ended: "2026-01-01T00:00:01Z", Wall: 1, Build: "b",
+		},
 	}
 }

@@ -77,6 +77,9 @@ func (b *Batch) Add(layer int, it Item) error {
 	if !it.Kind.Valid() {
 		return fmt.Errorf("write objects: unknown kind %q", it.Kind)
 	}
+	if err := b.s.ensureKind(it.Kind); err != nil {
+		return fmt.Errorf("write objects: %w", err)
+	}
 	if it.Hash.IsZero() {
 		it.Hash = record.Sum(it.Data)
 	}

@@ -224,6 +224,12 @@ func typedRefs(o record.Object) []typedRef {
 			}
 		}
 		return out
+	case *record.Run:
+		out := []typedRef{{record.KindSnapshot, o.Start, "start", -1}}
+		if o.End != o.Start {
+			out = append(out, typedRef{record.KindSnapshot, o.End, "end", -1})
+		}
+		return out
 	case *record.State, *record.Segment:
 		return nil
 	}

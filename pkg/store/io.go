@@ -503,6 +503,9 @@ func (s *Store) Put(o record.Object) (record.Hash, error) {
 // at the end, so an object that turns out to exist costs a temp file that
 // is removed; its own file is never touched.
 func (s *Store) putLarge(k record.Kind, data []byte) (record.Hash, error) {
+	if err := s.ensureKind(k); err != nil {
+		return record.Hash{}, err
+	}
 	var h record.Hash
 	done := make(chan struct{})
 	go func() {

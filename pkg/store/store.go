@@ -28,6 +28,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/wepipe/wepipe/pkg/record"
 )
@@ -48,6 +49,39 @@ var MaxObjectSize int64 = 1 << 30
 // Store is an open store directory.
 type Store struct {
 	dir string
+
+	kindMu   sync.Mutex
+	kindMade map[record.Kind]bool // later kinds whose directory exists
+}
+
+// firstKinds are the kinds of layout 1 as first defined, whose
+// directories every store has from its creation. A store made before a
+// later kind (run) lacks that kind's directory until the first object of
+// the kind is written (FORMAT.md §1.1).
+var firstKinds = map[record.Kind]bool{record.KindSystem: true, record.KindSnapshot: true, record.KindState: true, record.KindSegment: true}
+
+// ensureKind makes the directory of a later kind, once per Store.
+func (s *Store) ensureKind(k record.Kind) error {
+	if firstKinds[k] {
+		return nil
+	}
+	s.kindMu.Lock()
+	defer s.kindMu.Unlock()
+	if s.kindMade[k] {
+		return nil
+	}
+	if err := os.Mkdir(s.kindDir(k), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("create %s: %w", s.kindDir(k), err)
+	} else if err == nil && !fsyncOff {
+		if err := syncDir(filepath.Join(s.dir, objectsDir)); err != nil {
+			return err
+		}
+	}
+	if s.kindMade == nil {
+		s.kindMade = map[record.Kind]bool{}
+	}
+	s.kindMade[k] = true
+	return nil
 }
 
 // ErrNotFound reports an object that is not in the store.

@@ -146,7 +146,13 @@ func objectsOfEveryKind(t *testing.T, s *Store) map[record.Hash]record.Object {
 	hsys := mustPut(t, s, sys)
 	sn := makeSnapshot(0, hsys, []record.Hash{hst}, []*record.Hash{&hsg})
 	hsn := mustPut(t, s, sn)
-	return map[record.Hash]record.Object{hst: st, hsg: sg, hsys: sys, hsn: sn}
+	run := record.NewRun()
+	run.Start, run.End, run.Cycles, run.Status = hsn, hsn, 0, record.RunDone
+	run.Config = record.RunConfig{Step: map[string]string{}, Resample: map[string]string{}, Engine: "langevin", Shards: 1, Version: "1"}
+	run.Began, run.Ended, run.Build = "2026-12-02T10:00:00Z", "2026-12-02T10:00:01.5Z", "test"
+	run.Wall = 1.5
+	hrun := mustPut(t, s, run)
+	return map[record.Hash]record.Object{hst: st, hsg: sg, hsys: sys, hsn: sn, hrun: run}
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -206,6 +212,8 @@ func TestRoundTrip(t *testing.T) {
 			got, err = LoadAs[*record.Snapshot](s, h)
 			_, werr := LoadAs[*record.State](s, h)
 			wantErr(t, werr, h.Short(), "is a snapshot, not a state")
+		case *record.Run:
+			got, err = LoadAs[*record.Run](s, h)
 		}
 		if err != nil || !reflect.DeepEqual(got, o) {
 			t.Errorf("LoadAs %s: %v", o.ObjectKind(), err)
@@ -686,4 +694,41 @@ func TestPutAfter(t *testing.T) {
 	_, err = s.PutAfter(makeSnapshot(2, st, []record.Hash{st}, nil), nil)
 	wantErr(t, err, "system", st.Short(), "is a state, not a system")
 	checkClean(t, s)
+}
+
+// TestLaterKindDirectory: a store made before the run kind existed has no
+// objects/run/; listing runs there finds none, and the first run written
+// (directly or by a union) creates the directory.
+func TestLaterKindDirectory(t *testing.T) {
+	src := newStore(t)
+	objs := objectsOfEveryKind(t, src)
+	old1, old2 := newStore(t), newStore(t)
+	for _, dst := range []*Store{old1, old2} {
+		if err := os.Remove(dst.kindDir(record.KindRun)); err != nil {
+			t.Fatal(err)
+		}
+		if hs, err := dst.List(record.KindRun); err != nil || len(hs) != 0 {
+			t.Fatalf("runs in an old store: %v %v", hs, err)
+		}
+	}
+	if _, err := old1.Union(src); err != nil {
+		t.Fatal(err)
+	}
+	for h, o := range objs {
+		if o.ObjectKind() == record.KindRun && !old1.Has(record.KindRun, h) {
+			t.Fatal("the union did not copy the run")
+		}
+	}
+	checkClean(t, old1)
+	for _, o := range objs {
+		if o.ObjectKind() != record.KindRun {
+			mustPut(t, old2, o)
+		}
+	}
+	for _, o := range objs {
+		if o.ObjectKind() == record.KindRun {
+			mustPut(t, old2, o)
+		}
+	}
+	checkClean(t, old2)
 }

@@ -21,7 +21,7 @@ type UnionReport struct {
 // unionOrder copies referenced kinds before the kinds that reference them,
 // so that the destination never holds an object whose references are
 // missing, even if the copy is interrupted.
-var unionOrder = []record.Kind{record.KindState, record.KindSegment, record.KindSystem, record.KindSnapshot}
+var unionOrder = []record.Kind{record.KindState, record.KindSegment, record.KindSystem, record.KindSnapshot, record.KindRun}
 
 // unionBatch and unionBytes bound how many objects (and compressed bytes)
 // are verified and made durable together, which bounds Union's memory

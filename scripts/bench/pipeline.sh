@@ -91,6 +91,22 @@ loop() {
   echo $(((t1 - t0) / 1000 / CYCLES))
 }
 
+# weRun STORE RESAMPLE-ARGS…: the same CYCLES cycles by we-run, in one
+# process (every cycle as durable as the pipeline's); prints µs per cycle
+# (we-run's own start included, spread over the cycles) and leaves the end
+# hash in STORE.end.
+weRun() {
+  local store=$1
+  shift
+  local h t0 t1
+  h=$(we-init --store "$store" --system lj-pair --walkers "$WALKERS" --seed 7)
+  t0=$(date +%s%N)
+  h=$(we-run -q --store "$store" --cycles "$CYCLES" --steps 1 "$h" --resampler "${2:-none}" -- "${@:3}")
+  t1=$(date +%s%N)
+  echo "$h" >"$store.end"
+  echo $(((t1 - t0) / 1000 / CYCLES))
+}
+
 # stages STORE: the two stages timed apart (each its own $(…)); prints
 # "µs-per-step µs-per-resample".
 stages() {
@@ -154,6 +170,7 @@ for ((r = 0; r < REPEAT; r++)); do
     echo "pipeline: run $((r + 1))/$REPEAT in $d" >&2
     res[$d/none]+="$(loop "$d/none.$r.store" "${NONE[@]}") "
     res[$d/wexplore]+="$(loop "$d/wexplore.$r.store" "${WEXPLORE[@]}") "
+    res[$d/run]+="$(weRun "$d/run.$r.store" "${WEXPLORE[@]}") "
     st=$(stages "$d/stages.$r.store")
     res[$d/step]+="${st% *} "
     res[$d/resample]+="${st#* } "
@@ -161,8 +178,8 @@ for ((r = 0; r < REPEAT; r++)); do
 done
 
 # The same end hash wherever the store is (ARCHITECTURE.md §4).
-ends=$(for d in "${dirs[@]}"; do cat "$d"/wexplore.*.store.end; done | sort -u | wc -l)
-[ "$ends" = 1 ] || { echo "pipeline: the end hashes differ between store directories" >&2; exit 1; }
+ends=$(for d in "${dirs[@]}"; do cat "$d"/wexplore.*.store.end "$d"/run.*.store.end; done | sort -u | wc -l)
+[ "$ends" = 1 ] || { echo "pipeline: the end hashes differ between store directories or between we-run and the pipeline" >&2; exit 1; }
 
 head=$(printf '%-44s' "ms per cycle")
 for d in "${dirs[@]}"; do head+=$(printf '%14s' "$(fstype "$d")"); done
@@ -175,6 +192,7 @@ row() {
 }
 row "we-step | we-resample none" none
 row "we-step | we-resample wexplore" wexplore
+row "we-run, wexplore (one process; target ≤ 3)" run
 # The host's own speed varies (the floors below move by a quarter from
 # one hour to the next here): the best run shows the tools' cost with
 # the least interference; the verdict uses the medians.
