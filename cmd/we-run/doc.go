@@ -19,7 +19,8 @@
 // The run starts from snapshot HASH (a full hash or a unique prefix of 8+
 // hex digits; read from stdin when neither HASH nor --init is given), or
 // from the snapshot `we-init WE-INIT ARGS` creates (the arguments are
-// split at white space, never evaluated by a shell).
+// split into words as a shell splits them, with '…' and "…" quoting, but
+// never evaluated: --init "--system f.json --obs 'q=q:protein and heavy'").
 //
 // Before any dynamics, every flag of every stage is checked against the
 // system (the resampler, its flags, the observables they and --warp name,

@@ -133,3 +133,25 @@ func mustHash(t *testing.T, s string) record.Hash {
 	}
 	return h
 }
+
+func TestSplitWords(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []string
+	}{
+		{"--system lj-pair  --walkers 8", []string{"--system", "lj-pair", "--walkers", "8"}},
+		{`--obs 'q=q:protein and heavy' --seed 1`, []string{"--obs", "q=q:protein and heavy", "--seed", "1"}},
+		{`--obs "a b\"c" x\ y ''`, []string{"--obs", `a b"c`, "x y", ""}},
+		{"", nil},
+	} {
+		got, err := splitWords(c.in)
+		if err != nil || strings.Join(got, "|") != strings.Join(c.want, "|") || len(got) != len(c.want) {
+			t.Errorf("splitWords(%q) = %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{"'open", `"open`} {
+		if _, err := splitWords(bad); err == nil {
+			t.Errorf("splitWords(%q): no error", bad)
+		}
+	}
+}

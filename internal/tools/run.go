@@ -139,8 +139,12 @@ func newRunner(env *cli.Env, args []string) (*runner, record.Hash, *record.Snaps
 	var start record.Hash
 	var snap *record.Snapshot
 	if *init != "" {
+		words, werr := splitWords(*init)
+		if werr != nil {
+			return nil, record.Hash{}, nil, cli.Usagef("--init: %v", werr)
+		}
 		ifs, idir := env.FlagSet()
-		r.st, start, err = initStore(env, ifs, *storeDir, idir, strings.Fields(*init))
+		r.st, start, err = initStore(env, ifs, *storeDir, idir, words)
 		if err == nil {
 			snap, err = store.LoadAs[*record.Snapshot](r.st, start)
 		}
@@ -339,4 +343,58 @@ func indexOf(ss []string, s string) int {
 		}
 	}
 	return -1
+}
+
+// splitWords splits s into words as a POSIX shell would, without
+// evaluating anything: words are separated by blanks; single quotes keep
+// everything to the next single quote; double quotes keep everything to
+// the next unescaped double quote, where a backslash escapes \ and ";
+// elsewhere a backslash keeps the next character. So --init can pass
+// --obs 'q=q:protein and heavy'.
+func splitWords(s string) ([]string, error) {
+	var words []string
+	var w strings.Builder
+	inWord := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n':
+			if inWord {
+				words = append(words, w.String())
+				w.Reset()
+				inWord = false
+			}
+		case c == '\'':
+			j := strings.IndexByte(s[i+1:], '\'')
+			if j < 0 {
+				return nil, fmt.Errorf("unterminated ' in %q", s)
+			}
+			w.WriteString(s[i+1 : i+1+j])
+			i += j + 1
+			inWord = true
+		case c == '"':
+			i++
+			for ; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\\') {
+					i++
+				}
+				w.WriteByte(s[i])
+			}
+			if i >= len(s) {
+				return nil, fmt.Errorf("unterminated \" in %q", s)
+			}
+			inWord = true
+		case c == '\\' && i+1 < len(s):
+			i++
+			w.WriteByte(s[i])
+			inWord = true
+		default:
+			w.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, w.String())
+	}
+	return words, nil
 }
