@@ -550,7 +550,12 @@ func fmtFloatAttr(x float64) string {
 
 // fmt32 formats a finite value of an xs:float field (viz sizes,
 // positions; 1.2draft weights), rounded to binary32.
-func fmt32(x float64) string { return strconv.FormatFloat(x, 'g', -1, 32) }
+func fmt32(x float64) string {
+	if x == 0 {
+		x = 0 // not "-0"
+	}
+	return strconv.FormatFloat(x, 'g', -1, 32)
+}
 
 func finite32(x float64) bool { return !math.IsNaN(x) && math.Abs(x) <= math.MaxFloat32 }
 
