@@ -73,4 +73,3 @@ func (x *xyzWriter) Close() error {
 	}
 	return x.err
 }
-
