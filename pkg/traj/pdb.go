@@ -129,7 +129,7 @@ func field(s string, n int) string {
 }
 
 // wrap splits text (printable ASCII kept) into records of prefix and at
-// most width characters.
+// most width characters, between words where it can.
 func wrap(prefix, text string, width int) []string {
 	var clean strings.Builder
 	for _, r := range text {
@@ -142,8 +142,12 @@ func wrap(prefix, text string, width int) []string {
 	s := clean.String()
 	var out []string
 	for len(s) > width {
-		out = append(out, prefix+s[:width])
-		s = s[width:]
+		cut := strings.LastIndexByte(s[:width+1], ' ')
+		if cut <= 0 {
+			cut = width
+		}
+		out = append(out, prefix+strings.TrimRight(s[:cut], " "))
+		s = strings.TrimLeft(s[cut:], " ")
 	}
 	return append(out, prefix+s)
 }
