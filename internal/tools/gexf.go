@@ -92,12 +92,14 @@ func gexfRun(env *cli.Env, args []string) error {
 	// Only the snapshots from cycle --from on are kept: the first of them
 	// (the resampling that starts cycle --from) holds the tree's roots.
 	var chain []record.Hash
+	var firstCycle uint64 // of the history's first snapshot kept
 	lo2, hi2 := math.Inf(1), math.Inf(-1)
 	err = lineage.Back(st, h, func(x record.Hash, s *record.Snapshot) error {
 		if s.Cycle < *from {
 			return errStop
 		}
 		chain = append(chain, x)
+		firstCycle = s.Cycle
 		if color != "" && !fixedRange {
 			for _, w := range s.Walkers {
 				if v, ok := w.Obs[color]; ok {
@@ -151,7 +153,7 @@ func gexfRun(env *cli.Env, args []string) error {
 		}
 		nodeAttrs = append(nodeAttrs, gexf.Attr{Title: title, Type: gexf.Double})
 	}
-	desc := fmt.Sprintf("walker family tree of snapshot %s (system %s), cycles %d to %d", h, sys.Name, *from, snap.Cycle)
+	desc := fmt.Sprintf("walker family tree of snapshot %s (system %s), cycles %d to %d", h, sys.Name, firstCycle, snap.Cycle)
 	w, err := gexf.NewWriter(o, gexf.Options{
 		Version: ver, Creator: "wepipe we-gexf", Description: desc, NodeAttrs: nodeAttrs,
 		EdgeAttrs: []gexf.Attr{{Title: "discontinuous", Type: gexf.Boolean}, {Title: "clone", Type: gexf.Boolean}},
@@ -222,7 +224,7 @@ func gexfRun(env *cli.Env, args []string) error {
 			}
 			node := &gexf.Node{
 				ID: id, Label: id, Values: vals,
-				Position: &gexf.Position{X: (float64(r) - float64(n-1)/2) * gexfColGap, Y: (float64(*from) - float64(row.Cycle)) * gexfRowGap},
+				Position: &gexf.Position{X: (float64(r) - float64(n-1)/2) * gexfColGap, Y: (float64(firstCycle) - float64(row.Cycle)) * gexfRowGap},
 				Size:     math.Max(1, gexfSizeTop-f),
 				Shape:    gexf.Disc,
 			}

@@ -245,7 +245,7 @@ func traceRun(env *cli.Env, args []string) error {
 				name = filepath.Join(dir, names[k])
 			}
 			lin := &lins[k]
-			title := fmt.Sprintf("lineage of walker %d of cycle %d (history of %s), from cycle %d (%s)", lin.Start.Slot, meta[lin.Start.Index].cycle, h.Short(), lin.Points[0].Cycle, lin.From)
+			title := fmt.Sprintf("lineage of walker %d, cycle %d of %s, from cycle %d (%s)", lin.Start.Slot, meta[lin.Start.Index].cycle, h.Short(), lin.Points[0].Cycle, lin.From)
 			outs = append(outs, &traceOut{lin: lin, name: name, title: title})
 		}
 		n, err := traceWrite(env, st, sys, &top, obsNames, ft, outs)
