@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need on a fresh Debian machine
 # (Go modules; python3-cbor2 and python3-zstandard for the format check;
-# snakemake for the workflow test), then runs the whole suite.
+# snakemake for the workflow test; libxml2-utils (xmllint) and
+# python3-networkx for the GEXF family trees, python3-mdtraj for the
+# trajectories), then runs the whole suite.
 #
 #   scripts/test.sh            # everything CI runs
 set -euo pipefail
@@ -11,6 +13,9 @@ need=()
 /usr/bin/python3 -c 'import cbor2, zstandard' 2>/dev/null || need+=(python3-cbor2 python3-zstandard)
 command -v snakemake >/dev/null 2>&1 || need+=(snakemake)
 command -v make >/dev/null 2>&1 || need+=(make)
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+/usr/bin/python3 -c 'import networkx' 2>/dev/null || need+=(python3-networkx)
+/usr/bin/python3 -c 'import mdtraj' 2>/dev/null || need+=(python3-mdtraj)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test: installing ${need[*]}" >&2
@@ -33,6 +38,11 @@ trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/bin/" ./cmd/...
 WE_STORE="$tmp/py.store" "$tmp/bin/we-init" --system lj-pair --walkers 8 >/dev/null
 h=$(WE_STORE="$tmp/py.store" "$tmp/bin/we-init" --system lj-pair --walkers 8)
-WE_STORE="$tmp/py.store" "$tmp/bin/we-step" --steps 10 --frames 2 "$h" |
-  WE_STORE="$tmp/py.store" "$tmp/bin/we-resample" --resampler wexplore --region-sizes 1,0.5 --warp 'r>=1.0' >/dev/null
-/usr/bin/python3 scripts/check_format.py --vectors pkg/record/testdata/vectors.json --store "$tmp/py.store"
+h=$(WE_STORE="$tmp/py.store" "$tmp/bin/we-step" --steps 10 --frames 2 "$h" |
+  WE_STORE="$tmp/py.store" "$tmp/bin/we-resample" --resampler wexplore --region-sizes 1,0.5 --warp 'r>=1.0')
+# Bundles of that run (FORMAT.md §10), and the store one lands in.
+WE_STORE="$tmp/py.store" "$tmp/bin/we-export" --history "$h" -o "$tmp/history.bundle" 2>/dev/null
+WE_STORE="$tmp/py.store" "$tmp/bin/we-export" "$h" -o "$tmp/snapshot.bundle" 2>/dev/null
+"$tmp/bin/we-merge" --from "$tmp/snapshot.bundle" --store "$tmp/shallow.store" 2>/dev/null
+/usr/bin/python3 scripts/check_format.py --vectors pkg/record/testdata/vectors.json --store "$tmp/py.store" \
+  --store "$tmp/shallow.store" --bundle pkg/bundle/testdata/vector.bundle --bundle "$tmp/history.bundle" --bundle "$tmp/snapshot.bundle"
