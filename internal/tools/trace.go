@@ -375,7 +375,7 @@ func traceWrite(env *cli.Env, st *store.Store, sys *record.System, top *traj.Top
 		clear(segs)
 		for _, o := range outs {
 			for o.next < len(o.lin.Points) && o.lin.Points[o.next].Index == idx {
-				p := &o.lin.Points[o.next]
+				p := o.lin.Points[o.next]
 				o.next++
 				s, err := state(p.State)
 				if err != nil {

@@ -23,17 +23,17 @@ type Point struct {
 	State   record.Hash
 	Segment *record.Hash
 	Weight  float64
-	Obs     map[string]float64
 }
 
 // Start names a walker to trace back: slot Slot of the chain's snapshot
 // Index.
 type Start struct{ Index, Slot int }
 
-// Lineage is one walker's ancestry, oldest point first.
+// Lineage is one walker's ancestry, oldest point first. Lineages that
+// share ancestors share those points (the same *Point).
 type Lineage struct {
 	Start  Start
-	Points []Point
+	Points []*Point
 	// From says where the lineage begins: "init" (a snapshot without
 	// parents: the run's first walkers), "warp" (a warp returned an
 	// ancestor to an initial state: the lineage begins there, the
@@ -50,21 +50,28 @@ type Lineage struct {
 // walkers[j].parent of its first parent, and a resampling whose warps
 // include that parent walker ends the lineage at the initial state the
 // warp gave it. Every snapshot from the latest start back to the oldest
-// point needed is loaded once, whatever the number of lineages; lineages
-// that share ancestors share their loads.
+// point needed is loaded once, whatever the number of lineages. Lineages
+// that meet in a common ancestor go on as one from there: memory grows
+// with the distinct walkers visited (and a pointer per lineage and
+// point), not with the lineages times the cycles.
 func Trace(s *store.Store, chain []record.Hash, starts []Start) ([]Lineage, error) {
 	out := make([]Lineage, len(starts))
+	// A cursor is a walker being followed back, with every lineage that
+	// passes through it.
 	type cursor struct {
-		lin  int
 		slot int
+		lins []int
 		// fallback is the state the walker had in the later snapshot,
-		// used as the origin when its parent index leaves the first
-		// parent's ensemble (a pooled walker).
+		// the origin when its parent index leaves the first parent's
+		// ensemble (a pooled walker).
 		fallback record.Hash
 		weight   float64
-		obs      map[string]float64
 		cycle    uint64
 		moved    bool // followed a parent index from a later snapshot
+	}
+	type key struct {
+		slot     int
+		fallback record.Hash
 	}
 	order := make([]int, len(starts))
 	for i := range order {
@@ -75,12 +82,47 @@ func Trace(s *store.Store, chain []record.Hash, starts []Start) ([]Lineage, erro
 		}
 	}
 	sort.SliceStable(order, func(a, b int) bool { return starts[order[a]].Index > starts[order[b]].Index })
-	var active []cursor
+	var active []*cursor
+	byKey := map[key]*cursor{}
+	add := func(lins []int, p *Point) {
+		for _, l := range lins {
+			out[l].Points = append(out[l].Points, p)
+		}
+	}
+	end := func(lins []int, from string) {
+		for _, l := range lins {
+			out[l].From = from
+		}
+	}
 	next := 0
 	for i := len(chain) - 1; i >= 0 && (len(active) > 0 || next < len(order)); i-- {
+		// Cursors that reached the same walker are one from here on.
+		clear(byKey)
+		merged := active[:0]
+		for _, c := range active {
+			if d, ok := byKey[key{c.slot, c.fallback}]; ok {
+				d.lins = append(d.lins, c.lins...)
+				continue
+			}
+			byKey[key{c.slot, c.fallback}] = c
+			merged = append(merged, c)
+		}
+		active = merged
 		for next < len(order) && starts[order[next]].Index == i {
-			active = append(active, cursor{lin: order[next], slot: starts[order[next]].Slot})
+			l := order[next]
 			next++
+			// A start on a walker already followed joins it (the
+			// callers' starts name existing slots).
+			joined := false
+			for _, c := range active {
+				if c.slot == starts[l].Slot {
+					c.lins, joined = append(c.lins, l), true
+					break
+				}
+			}
+			if !joined {
+				active = append(active, &cursor{slot: starts[l].Slot, lins: []int{l}})
+			}
 		}
 		if len(active) == 0 {
 			continue
@@ -93,43 +135,40 @@ func Trace(s *store.Store, chain []record.Hash, starts []Start) ([]Lineage, erro
 		first := i == 0
 		keep := active[:0]
 		for _, c := range active {
-			lin := &out[c.lin]
 			if c.slot < 0 || c.slot >= len(snap.Walkers) {
 				if !c.moved {
 					return nil, fmt.Errorf("trace: snapshot %s has %d walkers, no slot %d", chain[i].Short(), len(snap.Walkers), c.slot)
 				}
 				// A walker pooled in from another ensemble: its lineage
 				// begins with the state it joined with.
-				lin.Points = append(lin.Points, Point{Index: i + 1, Slot: -1, Cycle: c.cycle, Origin: true, State: c.fallback, Weight: c.weight, Obs: c.obs})
-				lin.From = "pool"
+				add(c.lins, &Point{Index: i + 1, Slot: -1, Cycle: c.cycle, Origin: true, State: c.fallback, Weight: c.weight})
+				end(c.lins, "pool")
 				continue
 			}
 			w := snap.Walkers[c.slot]
 			if stepped {
-				lin.Points = append(lin.Points, Point{Index: i, Slot: c.slot, Cycle: snap.Cycle, State: w.State, Segment: w.Segment, Weight: w.Weight, Obs: w.Obs})
+				add(c.lins, &Point{Index: i, Slot: c.slot, Cycle: snap.Cycle, State: w.State, Segment: w.Segment, Weight: w.Weight})
 			}
-			if first || len(snap.Parents) == 0 {
-				if !stepped || len(snap.Parents) == 0 {
-					lin.Points = append(lin.Points, Point{Index: i, Slot: c.slot, Cycle: snap.Cycle, Origin: true, State: w.State, Weight: w.Weight, Obs: w.Obs})
-				}
-				lin.From = "init"
-				if len(snap.Parents) > 0 {
-					lin.From = "history"
-				}
-				continue
+			origin := func(from string) {
+				add(c.lins, &Point{Index: i, Slot: c.slot, Cycle: snap.Cycle, Origin: true, State: w.State, Weight: w.Weight})
+				end(c.lins, from)
 			}
 			p := w.Parent
-			if p < 0 {
-				lin.Points = append(lin.Points, Point{Index: i, Slot: c.slot, Cycle: snap.Cycle, Origin: true, State: w.State, Weight: w.Weight, Obs: w.Obs})
-				lin.From = "pool"
-				continue
+			switch {
+			case len(snap.Parents) == 0:
+				origin("init")
+			case first && stepped:
+				end(c.lins, "history") // the step's start is not in the history
+			case first:
+				origin("history")
+			case p < 0:
+				origin("pool")
+			case warped(snap, p):
+				origin("warp")
+			default:
+				c.slot, c.fallback, c.weight, c.cycle, c.moved = p, w.State, w.Weight, snap.Cycle, true
+				keep = append(keep, c)
 			}
-			if warped(snap, p) {
-				lin.Points = append(lin.Points, Point{Index: i, Slot: c.slot, Cycle: snap.Cycle, Origin: true, State: w.State, Weight: w.Weight, Obs: w.Obs})
-				lin.From = "warp"
-				continue
-			}
-			keep = append(keep, cursor{lin: c.lin, slot: p, fallback: w.State, weight: w.Weight, obs: w.Obs, cycle: snap.Cycle, moved: true})
 		}
 		active = keep
 	}

@@ -263,7 +263,8 @@ func TestTree(t *testing.T) {
 
 // Trace follows each walker of the last snapshot back to cycle 0 or to the
 // warp that began its lineage, exactly as the ground truth's parents say;
-// its points are the origin then one per cycle's dynamics.
+// its points are the origin then one per cycle's dynamics, shared with
+// every other lineage through the same walkers.
 func TestTrace(t *testing.T) {
 	dir := fastDir(t)
 	rapid.Check(t, func(t *rapid.T) {
@@ -286,6 +287,16 @@ func TestTrace(t *testing.T) {
 		lins, err := Trace(st, r.chain, starts)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// Lineages that meet share their points from there back.
+		seen := map[[2]int]*Point{}
+		for _, lin := range lins {
+			for _, p := range lin.Points {
+				if q, ok := seen[[2]int{p.Index, p.Slot}]; ok && q != p {
+					t.Fatalf("two copies of the point of snapshot %d slot %d", p.Index, p.Slot)
+				}
+				seen[[2]int{p.Index, p.Slot}] = p
+			}
 		}
 		for k, lin := range lins {
 			// Ground truth: walk the parents back from the start.
