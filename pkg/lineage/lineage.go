@@ -1,8 +1,7 @@
 // Package lineage walks the snapshot graph of a store: the chain of
 // parents that is a run's history (DESIGN §3), the runs in a store, the
 // warp records along a history, the walker family tree of a history (Tree,
-// one row per cycle) and walkers' ancestries (Trace), both in memory that
-// does not grow with the number of cycles beyond a hash per snapshot.
+// one row per cycle at a time) and walkers' ancestries (Trace).
 package lineage
 
 import (
