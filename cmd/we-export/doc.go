@@ -48,7 +48,9 @@
 // Example, continuing a run on a cluster node:
 //
 //	we-export $h -o run.bundle
-//	scp run.bundle node: && ssh node 'we-merge --from run.bundle --store s && scripts/we-run '$h' --cycles 100 …'
+//	scp run.bundle node:
+//	ssh node "we-merge --from run.bundle --store s &&
+//	  scripts/we-run --store s $h --cycles 100 --steps 1000 --resampler wexplore -- --region-sizes 1,0.5,0.35,0.25"
 //
 // Exit status: 0 success, 1 failure, 2 usage error.
 package main
