@@ -2,7 +2,7 @@
 """Check wepipe's FORMAT.md from a second implementation.
 
 Usage:
-    python3 scripts/check_format.py --vectors pkg/record/testdata/vectors.json [--store DIR]
+    python3 scripts/check_format.py --vectors pkg/record/testdata/vectors.json [--store DIR] [--bundle FILE]
 
 --vectors FILE  every valid vector must decode (cbor2), re-encode to the same
                 bytes with this script's own deterministic encoder (FORMAT.md
@@ -12,8 +12,13 @@ Usage:
 --store DIR     every object file under DIR/objects/<kind>/<hash> must be one
                 zstd frame whose content hashes to the file name and is a
                 valid record of that kind; every reference must exist with the
-                right kind; the tool semantics of FORMAT.md (cycles, parent
+                right kind (the parents of a snapshot marked in DIR/shallow/
+                may be absent); the tool semantics of FORMAT.md (cycles, parent
                 indices, decisions, warps) must hold between snapshots.
+--bundle FILE   a bundle (FORMAT.md "Bundles"): the magic, the frames and their
+                limits, the header, every object as in --store, references to
+                earlier objects only (but a shallow snapshot's parents), the
+                count and the checksum of the end frame.
 
 Needs only Debian's python3-cbor2 (5.4 or newer) and python3-zstandard.
 cbor2 is used for decoding only: its canonical=True encoder sorts map keys
@@ -683,10 +688,14 @@ def check_store(root, rep):
             counts[kind] += 1
             nbytes += len(z)
             raw += len(data)
+    sdir = os.path.join(root, "shallow")
+    shallow = set(os.listdir(sdir)) if os.path.isdir(sdir) else set()
     dangling = 0
     for h, (kind, r) in sorted(objects.items()):
         for want, ref, field in refs(kind, r):
             got = objects.get(ref.hex())
+            if got is None and want == "snapshot" and h in shallow:
+                continue  # the history of a shallow snapshot is elsewhere
             if got is None or got[0] != want:
                 where = os.path.join(root, "objects", kind, h)
                 if os.path.exists(os.path.join(root, "objects", want, ref.hex())):
@@ -749,20 +758,101 @@ def check_history(root, objects, rep):
             rep.fail(where, str(e))
 
 
+# --- bundles ----------------------------------------------------------------
+
+BUNDLE_MAGIC = b"wepipe bundle 1\n"
+BUNDLE_KINDS = {1: "system", 2: "snapshot", 3: "state", 4: "segment"}
+
+
+def check_bundle(path, rep):
+    """A bundle, frame by frame (FORMAT.md "Bundles")."""
+    with open(path, "rb") as f:
+        b = f.read()
+    try:
+        if b[:16] != BUNDLE_MAGIC:
+            raise Invalid("not a wepipe bundle")
+        p = 16
+
+        def frame(limits):
+            nonlocal p
+            if len(b) - p < 9:
+                raise Invalid("truncated at byte %d" % p)
+            t, n = b[p:p + 1], int.from_bytes(b[p + 1:p + 9], "big")
+            if t not in limits:
+                raise Invalid("byte %d: frame type %r" % (p, t))
+            if n > limits[t]:
+                raise Invalid("byte %d: length %d over the limit %d" % (p, n, limits[t]))
+            if len(b) - p - 9 < n:
+                raise Invalid("byte %d: truncated frame of %d bytes" % (p, n))
+            start = p
+            p += 9 + n
+            return t, b[start + 9:p], start
+
+        _, hb, _ = frame({b"H": 1 << 20})
+        head = decode(hb)
+        if encode(head) != hb:
+            raise Invalid("header: not in deterministic encoding")
+        if set(head) - {"v", "mode", "root", "shallow"} or head.get("v") != 1 or head.get("mode") not in ("snapshot", "history"):
+            raise Invalid("header %r" % (head,))
+        root = head["root"].hex()
+        shallow = {x.hex() for x in head.get("shallow", [])}
+        have = {}
+        counts = {k: 0 for k in KINDS}
+        while True:
+            t, body, at = frame({b"O": 33 + MAX_OBJECT_SIZE, b"E": 40})
+            if t == b"E":
+                if len(body) != 40:
+                    raise Invalid("end frame of %d bytes" % len(body))
+                if int.from_bytes(body[:8], "big") != len(have):
+                    raise Invalid("end frame counts %d objects, the bundle holds %d" % (int.from_bytes(body[:8], "big"), len(have)))
+                if body[8:] != hashlib.sha256(b[:at]).digest():
+                    raise Invalid("end frame: checksum mismatch")
+                if p != len(b):
+                    raise Invalid("%d bytes after the end frame" % (len(b) - p))
+                break
+            if len(body) < 33 or body[0] not in BUNDLE_KINDS:
+                raise Invalid("byte %d: object frame" % at)
+            kind, h = BUNDLE_KINDS[body[0]], body[1:33].hex()
+            data, _ = decompress(body[33:])
+            if hashlib.sha256(data).hexdigest() != h:
+                raise Invalid("byte %d: %s %s: content does not hash to its name" % (at, kind, h[:12]))
+            v = decode(data)
+            if check_record(v) != kind:
+                raise Invalid("byte %d: %s %s: a %s record" % (at, kind, h[:12], v.get("kind")))
+            if h in have:
+                raise Invalid("byte %d: %s %s twice" % (at, kind, h[:12]))
+            for want, ref, field in refs(kind, v):
+                if want == "snapshot" and h in shallow:
+                    continue
+                if have.get(ref.hex()) != want:
+                    raise Invalid("byte %d: %s %s: %s references %s %s, no earlier frame holds it" % (at, kind, h[:12], field, want, ref.hex()[:12]))
+            have[h] = kind
+            counts[kind] += 1
+        if have.get(root) != "snapshot" or any(have.get(x) != "snapshot" for x in shallow):
+            raise Invalid("header: the root or a shallow snapshot is not in the bundle")
+    except Invalid as e:
+        rep.fail(path, str(e))
+        return
+    print("bundle %s: %s bundle of %s, %s; checksum ok" % (path, head["mode"], root[:12], ", ".join("%d %s" % (counts[k], k) for k in KINDS)))
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--vectors", help="test vectors (pkg/record/testdata/vectors.json)")
     ap.add_argument("--store", action="append", default=[], help="a store directory to check (repeatable)")
+    ap.add_argument("--bundle", action="append", default=[], help="a bundle file to check (repeatable)")
     args = ap.parse_args(argv)
-    if not args.vectors and not args.store:
+    if not args.vectors and not args.store and not args.bundle:
         ap.print_usage(sys.stderr)
-        print("check_format: give --vectors FILE and/or --store DIR", file=sys.stderr)
+        print("check_format: give --vectors FILE, --store DIR and/or --bundle FILE", file=sys.stderr)
         return 2
     rep = Report()
     if args.vectors:
         check_vectors(args.vectors, rep)
     for d in args.store:
         check_store(d, rep)
+    for b in args.bundle:
+        check_bundle(b, rep)
     for n in rep.notes:
         print("note: " + n)
     for f in rep.failures:

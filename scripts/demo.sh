@@ -7,7 +7,10 @@
 #   1. wepy's pair (ε = 41.84 kJ/mol, 16.8 kT deep): it stays bound, and its
 #      distance follows r² exp(−U/kT);
 #   2. a weakly bound pair (--set epsilon=2, 0.8 kT): walkers unbind, are
-#      warped back with their weight, and the flux gives the unbinding rate.
+#      warped back with their weight, and the flux gives the unbinding rate;
+#      its walker family tree (GEXF, for Gephi) and its first unbinding (a
+#      reactive pathway, 20 frames a cycle, as a multi-model PDB for VMD,
+#      PyMOL or MDTraj, and as CSV) are written to ./demo.out/.
 #
 #   scripts/demo.sh                 # 100 cycles of 1000 steps each
 #   CYCLES=500 scripts/demo.sh      # longer
@@ -33,17 +36,30 @@ run() { # title, then we-init flags
   h=$(we-init --system lj-pair --walkers "$WALKERS" --seed 7 "$@")
   t0=$(date +%s.%N)
   for _ in $(seq "$CYCLES"); do
-    h=$(we-step --steps "$STEPS" "$h" | we-resample "${RESAMPLE[@]}")
+    h=$(we-step --steps "$STEPS" "${FRAMES[@]}" "$h" | we-resample "${RESAMPLE[@]}")
   done
   t1=$(date +%s.%N)
   echo
   echo "== $title"
   echo "$CYCLES cycles of $STEPS steps x $WALKERS walkers in $(awk "BEGIN{printf \"%.2f\", $t1 - $t0}") s"
   we-summary "$h"
+  last=$h
 }
 
+FRAMES=()
 run "wepy's LJ pair (epsilon 41.84 kJ/mol)"
+# The weakly bound pair keeps 20 frames of each walker's dynamics (every
+# 0.1 ps), so that its pathways are smooth trajectories.
+FRAMES=(--frames 20)
 run "a weakly bound LJ pair (epsilon 2 kJ/mol): unbinding" --set epsilon=2
+mkdir -p demo.out
+we-gexf "$last" -o demo.out/tree.gexf
+echo "family tree    demo.out/tree.gexf: open it in Gephi (File > Open; cycles run down the page), or networkx.read_gexf"
+if [ -n "$(we-ls warps "$last" --json)" ]; then
+  we-trace "$last" --warp 1 -o demo.out/unbinding.pdb >/dev/null
+  we-trace "$last" --warp 1 -o demo.out/unbinding.csv >/dev/null
+  echo "first unbinding demo.out/unbinding.pdb (one model per frame: vmd, pymol, mdtraj.load) and .csv (r along the path)"
+fi
 echo
 echo "== runs in the store"
 we-ls runs

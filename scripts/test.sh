@@ -2,7 +2,8 @@
 # The test command: installs what the tests need on a fresh Debian machine
 # (Go modules; python3-cbor2 and python3-zstandard for the format check;
 # snakemake for the workflow test; python3-mdtraj and python3-simtk for
-# the MDTraj cross-checks on villin), then runs the whole suite.
+# the MDTraj cross-checks on villin; libxml2-utils (xmllint) and
+# python3-networkx for the GEXF family trees), then runs the whole suite.
 #
 #   scripts/test.sh            # everything CI runs
 set -euo pipefail
@@ -15,6 +16,8 @@ command -v snakemake >/dev/null 2>&1 || need+=(snakemake)
 /usr/bin/python3 -c 'import mdtraj' 2>/dev/null || need+=(python3-mdtraj)
 [ -f /usr/lib/python3/dist-packages/openmm/app/data/test.pdb ] || need+=(python3-simtk)
 command -v make >/dev/null 2>&1 || need+=(make)
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+/usr/bin/python3 -c 'import networkx' 2>/dev/null || need+=(python3-networkx)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test: installing ${need[*]}" >&2
@@ -37,6 +40,11 @@ trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/bin/" ./cmd/...
 WE_STORE="$tmp/py.store" "$tmp/bin/we-init" --system lj-pair --walkers 8 >/dev/null
 h=$(WE_STORE="$tmp/py.store" "$tmp/bin/we-init" --system lj-pair --walkers 8)
-WE_STORE="$tmp/py.store" "$tmp/bin/we-step" --steps 10 --frames 2 "$h" |
-  WE_STORE="$tmp/py.store" "$tmp/bin/we-resample" --resampler wexplore --region-sizes 1,0.5 --warp 'r>=1.0' >/dev/null
-/usr/bin/python3 scripts/check_format.py --vectors pkg/record/testdata/vectors.json --store "$tmp/py.store"
+h=$(WE_STORE="$tmp/py.store" "$tmp/bin/we-step" --steps 10 --frames 2 "$h" |
+  WE_STORE="$tmp/py.store" "$tmp/bin/we-resample" --resampler wexplore --region-sizes 1,0.5 --warp 'r>=1.0')
+# Bundles of that run (FORMAT.md §10), and the store one lands in.
+WE_STORE="$tmp/py.store" "$tmp/bin/we-export" --history "$h" -o "$tmp/history.bundle" 2>/dev/null
+WE_STORE="$tmp/py.store" "$tmp/bin/we-export" "$h" -o "$tmp/snapshot.bundle" 2>/dev/null
+"$tmp/bin/we-merge" --from "$tmp/snapshot.bundle" --store "$tmp/shallow.store" 2>/dev/null
+/usr/bin/python3 scripts/check_format.py --vectors pkg/record/testdata/vectors.json --store "$tmp/py.store" \
+  --store "$tmp/shallow.store" --bundle pkg/bundle/testdata/vector.bundle --bundle "$tmp/history.bundle" --bundle "$tmp/snapshot.bundle"

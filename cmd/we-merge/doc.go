@@ -3,6 +3,7 @@
 // Usage:
 //
 //	we-merge --from SRC_STORE... [-q] [--store DIR]
+//	we-merge --from BUNDLE...    [-q] [--store DIR]    (a file written by we-export)
 //	we-merge [--store DIR] HASH...             (shards of one step, or ensembles)
 //	we-merge [--weights W1,W2,…] HASH...       (pool ensembles with these shares)
 //
@@ -14,6 +15,16 @@
 // destination holds only whole, valid objects. The destination is created
 // if missing. A summary (objects copied, already present, bytes) goes to
 // stderr, unless -q is given (problems are reported either way).
+//
+// --from BUNDLE: a file written by we-export (FORMAT.md §10) is verified
+// whole — every object re-hashed, decoded and validated, every reference
+// checked, the end frame's count and checksum — before anything lands; a
+// damaged, truncated or hostile bundle is refused and the destination is
+// left as it was (not even created). Then its objects land (referenced
+// objects first); a snapshot exported without its history lands marked
+// shallow (its parents are elsewhere; we-fsck and the tools accept that).
+// Continuing from it gives the hashes continuing in the exporting store
+// gives.
 //
 // HASH...: when the snapshots are the partial snapshots of one sharded step
 // (we-step --shard I/N), they are assembled into exactly the snapshot an

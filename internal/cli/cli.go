@@ -11,10 +11,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -346,4 +348,17 @@ func Parallel() {
 		runtime.GOMAXPROCS(procs)
 		procs = 0
 	}
+}
+
+// Floats parses comma-separated numbers ("0.5,1"); NaN is not a number.
+func Floats(s string) ([]float64, error) {
+	var out []float64
+	for _, p := range strings.Split(s, ",") {
+		x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || math.IsNaN(x) {
+			return nil, fmt.Errorf("%q is not a number", p)
+		}
+		out = append(out, x)
+	}
+	return out, nil
 }

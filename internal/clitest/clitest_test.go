@@ -85,6 +85,7 @@ func params(dir string) testscript.Params {
 			"backdate":     cmdBackdate,
 			"truncate":     cmdTruncate,
 			"countfiles":   cmdCountFiles,
+			"flipbyte":     cmdFlipByte,
 		},
 	}
 }
@@ -430,6 +431,29 @@ func cmdCountFiles(ts *testscript.TestScript, neg bool, args []string) {
 	if len(ents) != n {
 		ts.Fatalf("%s has %d entries, want %d", args[0], len(ents), n)
 	}
+}
+
+// cmdFlipByte inverts the lowest bit of byte N of a file (N < 0 counts
+// from the end):
+//
+//	flipbyte FILE N
+func cmdFlipByte(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: flipbyte FILE N")
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	p := ts.MkAbs(args[0])
+	b, err := os.ReadFile(p)
+	ts.Check(err)
+	if n < 0 {
+		n += len(b)
+	}
+	if n < 0 || n >= len(b) {
+		ts.Fatalf("%s has %d bytes, no byte %s", args[0], len(b), args[1])
+	}
+	b[n] ^= 1
+	ts.Check(os.WriteFile(p, b, 0o644))
 }
 
 // tool runs a built tool with the given environment and returns its

@@ -42,7 +42,16 @@ func mergeRun(env *cli.Env, args []string) error {
 	// Open every source first: a missing source must not leave an empty
 	// destination store behind.
 	srcs := make([]*store.Store, len(from))
+	bundles := make([]*bundleSource, len(from))
 	for i, f := range from {
+		if isBundle(f) {
+			// A bundle file (we-export): verified whole before the
+			// destination is touched, landed below.
+			if bundles[i], err = verifyBundle(f); err != nil {
+				return err
+			}
+			continue
+		}
 		if srcs[i], err = store.Open(f); err != nil {
 			return fmt.Errorf("source %w", err)
 		}
@@ -58,6 +67,12 @@ func mergeRun(env *cli.Env, args []string) error {
 	}
 	var problems int
 	for i, f := range from {
+		if bundles[i] != nil {
+			if err := bundles[i].land(env, dst); err != nil {
+				return err
+			}
+			continue
+		}
 		rep, err := dst.Union(srcs[i])
 		if err != nil {
 			return fmt.Errorf("merge %s into %s: %w", f, dstDir, err)

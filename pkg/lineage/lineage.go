@@ -1,6 +1,7 @@
 // Package lineage walks the snapshot graph of a store: the chain of
-// parents that is a run's history (ARCHITECTURE.md §3), the runs in a store, and the
-// warp records along a history.
+// parents that is a run's history (ARCHITECTURE.md §3), the runs in a store, the
+// warp records along a history, the walker family tree of a history (Tree,
+// one row per cycle at a time) and walkers' ancestries (Trace).
 package lineage
 
 import (
@@ -119,7 +120,10 @@ type Entry struct {
 }
 
 // History returns the chain from the first snapshot to h, oldest first,
-// following first parents. Missing parents end the chain.
+// following first parents. The chain starts at a snapshot without parents
+// or at a shallow snapshot whose parent is not in the store (a history
+// imported without its ancestors, store.MarkShallow); any other missing
+// parent is an error.
 func History(s *store.Store, h record.Hash) ([]Entry, error) {
 	var out []Entry
 	seen := map[record.Hash]bool{}
@@ -133,7 +137,7 @@ func History(s *store.Store, h record.Hash) ([]Entry, error) {
 			return nil, fmt.Errorf("load snapshot %s: %w", h.Short(), err)
 		}
 		out = append(out, Entry{h, snap})
-		if len(snap.Parents) == 0 {
+		if len(snap.Parents) == 0 || s.MissingParent(h, snap.Parents[0]) {
 			break
 		}
 		h = snap.Parents[0]

@@ -8,6 +8,7 @@
 //	DIR/tmp/                      temp files of writers in progress
 //	DIR/memo/<key>                memo entries: derived caches, never objects
 //	DIR/corrupt/<kind>-<hash>     objects quarantined by Check
+//	DIR/shallow/<hash>            snapshots whose parents may be absent (MarkShallow)
 //
 // An object's name is the lowercase hex SHA-256 of its uncompressed,
 // deterministic CBOR encoding, so `zstd -dc FILE | sha256sum` verifies any
@@ -124,7 +125,7 @@ func Open(dir string) (*Store, error) {
 
 // layoutNames are the entries a store directory may hold; Create accepts a
 // directory holding only these (a store whose creation was interrupted).
-var layoutNames = map[string]bool{markerName: true, objectsDir: true, tmpDir: true, memoDir: true, corruptDir: true}
+var layoutNames = map[string]bool{markerName: true, objectsDir: true, tmpDir: true, memoDir: true, corruptDir: true, shallowDir: true}
 
 // Create opens the store at dir, creating it if it does not exist. It
 // refuses a directory that holds anything else, and never touches a store

@@ -197,6 +197,14 @@ func (c *unionCommit) add(src *Store, f fetched) error {
 		if r.kind != "" && c.s.Has(r.kind, r.to) || r.kind == "" && c.s.kindOf(r.to) != "unknown" {
 			continue
 		}
+		if r.field == "parents" && src.MissingParent(f.it.Hash, r.to) {
+			// A shallow snapshot's history is in neither store: it stays
+			// shallow here, marked before it lands.
+			if err := c.s.MarkShallow(f.it.Hash); err != nil {
+				return err
+			}
+			continue
+		}
 		c.rep.Problems = append(c.rep.Problems, Problem{src.Path(f.it.Kind, f.it.Hash),
 			fmt.Sprintf("%s: references %s %s, which neither store holds intact; not copied", r.what(), r.kind, r.to.Short())})
 		return nil

@@ -29,6 +29,9 @@ func FromJSON(r io.Reader, sets []string) (*Built, error) {
 	dec.DisallowUnknownFields()
 	var sp Spec
 	if err := dec.Decode(&sp); err != nil {
+		if isRecordJSON(data) {
+			return nil, fmt.Errorf("this is a system record as we-cat prints it, which names its initial states by hash; write a system file with we-export --system HASH -o FILE")
+		}
 		var te *json.UnmarshalTypeError
 		var se *json.SyntaxError
 		switch {
@@ -62,7 +65,22 @@ func FromJSON(r io.Reader, sets []string) (*Built, error) {
 		return nil, fmt.Errorf("integrator.timestep: %v must be > 0", sp.Integrator.Timestep)
 	}
 	if len(sets) > 0 {
-		sp.Params = p
+		if sp.Params == nil {
+			sp.Params = map[string]float64{}
+		}
+		for k, v := range p {
+			sp.Params[k] = v
+		}
 	}
 	return sp.Build()
+}
+
+// isRecordJSON reports whether data is an object with we-cat's "kind":
+// "system" and "hash" fields.
+func isRecordJSON(data []byte) bool {
+	var head struct {
+		Kind string `json:"kind"`
+		Hash string `json:"hash"`
+	}
+	return json.Unmarshal(data, &head) == nil && head.Kind == "system" && head.Hash != ""
 }

@@ -125,7 +125,7 @@ type Spec struct {
 	Observables []ObservableSpec    `json:"observables"`
 	Initial     []InitialSpec       `json:"initial"`
 	Exec        *record.Exec        `json:"exec,omitempty"`
-	Params      map[string]float64  `json:"-"`
+	Params      map[string]float64  `json:"params,omitempty"` // descriptive, copied to the record (FORMAT.md §8)
 	Extra       map[string]struct{} `json:"-"`
 }
 
