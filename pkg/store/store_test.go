@@ -720,14 +720,12 @@ func TestLaterKindDirectory(t *testing.T) {
 		}
 	}
 	checkClean(t, old1)
-	for _, o := range objs {
-		if o.ObjectKind() != record.KindRun {
-			mustPut(t, old2, o)
-		}
-	}
-	for _, o := range objs {
-		if o.ObjectKind() == record.KindRun {
-			mustPut(t, old2, o)
+	// References first, the run last (the first run makes objects/run/).
+	for _, k := range []record.Kind{record.KindState, record.KindSegment, record.KindSystem, record.KindSnapshot, record.KindRun} {
+		for _, o := range objs {
+			if o.ObjectKind() == k {
+				mustPut(t, old2, o)
+			}
 		}
 	}
 	checkClean(t, old2)
