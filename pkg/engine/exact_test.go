@@ -98,6 +98,7 @@ func absInt(k int) int {
 // per-atom equipartition for unequal masses (an atom given another atom's
 // mass is off by a factor 10 or 100).
 func TestFreeParticleKinetics(t *testing.T) {
+	statistical(t)
 	const (
 		n        = 12000
 		temp     = 300.0
@@ -194,6 +195,7 @@ func TestFreeParticleKinetics(t *testing.T) {
 // ⟨x²⟩ is (kT/k)/(1 − (ωΔt)²/4)) miss the exact values by 1 % (7 SE) for
 // the lightest atoms.
 func TestHarmonicEquipartition(t *testing.T) {
+	statistical(t)
 	const (
 		n       = 6000
 		temp    = 300.0
