@@ -90,7 +90,7 @@ func absInt(k int) int {
 //     (kT/m)(1 − c₁^{2L}), so R − c₁^L is exactly normal with standard
 //     error sqrt((kT/m)(1 − c₁^{2L}) / Σv₀²) ≈ 0.009 at γt = 1, where
 //     c₁^L = 0.37: a friction off by 10 % moves R by 4 SE per class, a
-//     doubled one (0.14) by 26;
+//     doubled one (0.14) by 27;
 //   - the MSD, a mean of N squared normals of variance MSD(L): standard
 //     error MSD(L)·sqrt(2/N) = 1.3 %; a doubled friction halves D.
 //
