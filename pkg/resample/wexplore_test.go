@@ -384,6 +384,10 @@ func TestWExploreSquashable(t *testing.T) {
 		{[]float64{0.1, 0.1, 0.1}, 1, 2},
 		{[]float64{0.1, 0.2}, 0.3, 0}, // 0.1+0.2 rounds above 0.3
 		{[]float64{0.1, 0.2}, 0.31, 1},
+		// A sum equal to pmax still fits (wepy: while sum_weights <= max_weight).
+		{[]float64{0.25, 0.25}, 0.5, 1},
+		{[]float64{0.25, 0.25, 0.5}, 0.5, 1},
+		{[]float64{0.5, 0.5}, 0.5, 0},
 	}
 	for _, tc := range tests {
 		if got := wexSquashable(tc.w, tc.pmax); got != tc.want {
