@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need on a fresh Debian machine
 # (Go modules; python3-cbor2 and python3-zstandard for the format check;
-# snakemake for the workflow test; python3-mdtraj and python3-simtk for
-# the MDTraj cross-checks on villin; libxml2-utils (xmllint) and
-# python3-networkx for the GEXF family trees), then runs the whole suite.
+# make and snakemake for the workflow test; zstd for the cross-check of the
+# store's frames; python3-mdtraj and python3-simtk for the MDTraj
+# cross-checks on villin; libxml2-utils (xmllint) and python3-networkx for
+# the GEXF family trees), then runs the whole suite, and the packages with
+# concurrency once more under the race detector.
 #
 #   scripts/test.sh            # everything CI runs
 set -euo pipefail
@@ -18,14 +20,19 @@ command -v snakemake >/dev/null 2>&1 || need+=(snakemake)
 command -v make >/dev/null 2>&1 || need+=(make)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 /usr/bin/python3 -c 'import networkx' 2>/dev/null || need+=(python3-networkx)
+command -v zstd >/dev/null 2>&1 || need+=(zstd)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test: installing ${need[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
     apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  elif [ -n "${CI:-}" ]; then
+    echo "test: missing ${need[*]}, and not root to install them: CI is set, so the tests that need them will fail" >&2
   else
-    echo "test: missing ${need[*]} (run as root or install them) — the tests that need them will fail" >&2
+    msg="test: missing ${need[*]} (run as root to install them): the Go tests that need them will be skipped, saying so (with CI set they fail)"
+    case " ${need[*]} " in *" python3-cbor2 "*) msg+=", and the format check at the end will fail" ;; esac
+    echo "$msg" >&2
   fi
 fi
 
@@ -34,6 +41,12 @@ echo "== go vet" >&2
 go vet ./...
 echo "== go test" >&2
 go test -count=1 -timeout 25m ./...
+# The race detector on the packages that run goroutines: the store's
+# concurrent writers, we-step's workers and committer (TestStepWorkers),
+# concurrent Propagate calls. -short leaves out the single-threaded
+# statistical tests, which ran above.
+echo "== go test -race -short (store, tools, engine)" >&2
+go test -count=1 -race -short -timeout 10m ./pkg/store/ ./internal/tools/ ./pkg/engine/
 echo "== format check with Python (cbor2, zstandard)" >&2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -159,9 +159,10 @@ func objects(t testing.TB, store string) []string {
 	return out
 }
 
-// need returns the path of a program a test needs. Without it the test is
-// skipped on a developer's machine, but fails in CI ($CI set), where
-// scripts/test.sh installs it.
+// need returns the path of a program a test needs. Without it the test
+// fails in CI ($CI set: scripts/test.sh installs the program there, so a
+// missing one is a broken setup); on a developer's machine it is skipped
+// with a message that says what did not run and why.
 func need(t testing.TB, prog string) string {
 	t.Helper()
 	p, err := exec.LookPath(prog)
@@ -169,9 +170,9 @@ func need(t testing.TB, prog string) string {
 		return p
 	}
 	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is not installed, and CI must run this test (scripts/test.sh installs it: apt-get install -y %s)", prog, prog)
+		t.Fatalf("%s is not installed, and CI ($CI set) must run %s (scripts/test.sh installs it as root: apt-get install -y %s)", prog, t.Name(), prog)
 	}
-	t.Skipf("%s is not installed (apt-get install -y %s; scripts/test.sh does it)", prog, prog)
+	t.Skipf("SKIPPED %s: %s is not installed, so this test did not run (it fails instead when $CI is set); install it with apt-get install -y %s, or run scripts/test.sh as root", t.Name(), prog, prog)
 	return ""
 }
 

@@ -25,6 +25,17 @@ const (
 	z2Max    = 2.0
 )
 
+// statistical skips a long, single-threaded statistical test in -short
+// mode. scripts/test.sh runs every test without -short, and then the
+// package again with -race -short: the race detector has nothing to find
+// in these tests and would make them take minutes.
+func statistical(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("long single-threaded statistical test: skipped by -short (the race detector's run); the full run executes it")
+	}
+}
+
 // binProbs integrates the unnormalised density rho over the bins
 // [lo + k·w, lo + (k+1)·w] by Simpson's rule (400 panels per bin, error
 // ≪ 1e-9) and normalises by its integral over [zlo, zhi].
@@ -147,6 +158,7 @@ func histogramTest(t *testing.T, mk func(testing.TB) (*System, State), replicaSt
 // neither well. BAOAB's O(Δt²) configurational error at ωΔt ≈ 0.011 is
 // far below the statistical resolution.
 func TestDoubleWellMarginal(t *testing.T) {
+	statistical(t)
 	const h, a = 10.0, 0.5
 	kT := Boltzmann * 300
 	rho := func(x float64) float64 { q := x*x/(a*a) - 1; return math.Exp(-h * q * q / kT) }
@@ -164,6 +176,7 @@ func TestDoubleWellMarginal(t *testing.T) {
 // ε = 16.8 kT: dissociation has probability ~e^-16 over the run, so the
 // density restricted to r < 0.6 nm is the bound one.
 func TestLJPairDistance(t *testing.T) {
+	statistical(t)
 	kT := Boltzmann * 300
 	u := func(r float64) float64 { s6 := math.Pow(ljSigma/r, 6); return 4 * ljEps * s6 * (s6 - 1) }
 	rho := func(r float64) float64 { return r * r * math.Exp(-(u(r)+ljEps)/kT) }
@@ -181,6 +194,7 @@ func TestLJPairDistance(t *testing.T) {
 // fluid's replicas start from one state equilibrated for 10 ps (20 τ of
 // the thermostat), then decorrelate for 2 ps under their own noise.
 func TestEquipartition(t *testing.T) {
+	statistical(t)
 	ctx := context.Background()
 	fluid := func(tb testing.TB) (*System, State) {
 		sys, st := ljFluid(tb, 256)
@@ -248,6 +262,7 @@ func meanSE(x []float64) (m, se float64) {
 // is symplectic: the total energy oscillates by O((ωΔt)²) around a
 // constant and does not drift.
 func TestEnergyConservation(t *testing.T) {
+	statistical(t)
 	ctx := context.Background()
 	t.Run("lj-pair", func(t *testing.T) {
 		sys, st := ljPair(t)

@@ -353,6 +353,21 @@ func TestBinnedThresholds(t *testing.T) {
 			t.Fatalf("records %v, summary %v", res.Records, res.Summary)
 		}
 	})
+	t.Run("min boundary", func(t *testing.T) {
+		// Walkers of exactly MinWeight are not below it and stay
+		// (WESTPA: weights < smallest_allowed_weight merge).
+		q := math.Ldexp(1, -12)
+		b := Binned{Edges: [][]float64{{1.0}}, PerBin: 4, HuberKim: HuberKim{MinWeight: q}}
+		walkers := binWalkers1D([]float64{q, q, q, q, 1 - 4*q}, []float64{0, 0.1, 0.2, 0.3, 2})
+		res, err := b.Resample(walkers, nil, binTestStream(6))
+		if err != nil {
+			t.Fatal(err)
+		}
+		binCheck(t, walkers, b.binAssignAll(walkers), res, func(int) int { return 4 })
+		if res.Summary["n_merges"] != 0 {
+			t.Fatalf("summary %v, want no merge", res.Summary)
+		}
+	})
 	t.Run("off", func(t *testing.T) {
 		// The same with NoThresholds keeps the four light walkers.
 		q := math.Ldexp(1, -12)

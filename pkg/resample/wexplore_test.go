@@ -300,6 +300,77 @@ func TestWExploreDecisions(t *testing.T) {
 	})
 }
 
+// TestWExploreSurvivor checks the survivor of a merge of unequal weights:
+// it must be drawn with probability proportional to its weight (wepy's
+// decide_merge_groups_single_method: rand.choice over the group, lightest
+// first, p = w/Σw), not uniformly.
+//
+// Region A (x = 0) holds walkers of weight 0.2, 0.05, 0.3, 0.1, 0.25,
+// region B (x = 10) one of 0.1; pmax 0.5. A's running sums 0.05, 0.15,
+// 0.35, 0.6 make 2 squashable; the root moves min(⌊(5−1)/2⌋, 2, 5) = 2
+// shares from A to B, so A merges its three lightest, walkers 1, 3 and 0
+// (0.05, 0.1, 0.2), and B's walker 5 makes two clones into the freed
+// slots. Every trial also checks that the survivor is the one rng.Choice
+// draws from a copy of its stream.
+//
+// The survivors of 1400 trials (independent fixed streams, so the test is
+// deterministic) have expected counts 200, 400, 800 (p = 1/7, 2/7, 4/7);
+// Pearson's χ² with 2 degrees of freedom exceeds 13.8 with probability
+// 0.001. A uniform draw (467 each) gives χ² ≈ 500.
+func TestWExploreSurvivor(t *testing.T) {
+	cfg := WExplore{RegionSizes: []float64{1}, PMax: 0.5}
+	ws := wexWalkers1D([]float64{0, 0, 0, 0, 0, 10}, []float64{0.2, 0.05, 0.3, 0.1, 0.25, 0.1})
+	group := []int{1, 3, 0}         // the three lightest, lightest first
+	gw := []float64{0.05, 0.1, 0.2} // their weights
+	const trials = 1400
+	counts := make([]int, len(group))
+	mismatch := 0
+	for i := range trials {
+		r := wexStream(uint64(i), 7)
+		cp := *r
+		res, err := cfg.Resample(ws, nil, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := slices.IndexFunc(group, func(w int) bool { return res.Records[w].Decision == KeepMerge })
+		if k < 0 {
+			t.Fatalf("trial %d: no survivor among walkers %v: records %v", i, group, res.Records)
+		}
+		counts[k]++
+		if cp.Choice(gw) != k {
+			mismatch++
+		}
+		keep := group[k]
+		sq := slices.Delete(slices.Clone(group), k, k+1)
+		// Freed slots in the order of their survivor's index, taken from
+		// the end by walker 5's two clones.
+		want := wexWantRecords(6, map[int]Record{
+			keep:  {KeepMerge, []int{keep}},
+			sq[0]: {Squash, []int{keep}},
+			sq[1]: {Squash, []int{keep}},
+			5:     {Clone, []int{5, sq[1], sq[0]}},
+		})
+		if !reflect.DeepEqual(res.Records, want) {
+			t.Fatalf("trial %d: records %v, want %v", i, res.Records, want)
+		}
+		if w := res.Walkers[keep].Weight; math.Abs(w-0.35) > 1e-15 {
+			t.Fatalf("trial %d: survivor weight %v, want 0.35", i, w)
+		}
+	}
+	if mismatch > 0 {
+		t.Errorf("%d of %d survivors differ from rng.Choice over the group's weights, lightest first", mismatch, trials)
+	}
+	var chi2 float64
+	for k, c := range counts {
+		e := trials * gw[k] / 0.35
+		chi2 += (float64(c) - e) * (float64(c) - e) / e
+	}
+	t.Logf("survivors (0.05, 0.1, 0.2): %v of %d, χ² = %.2f", counts, trials, chi2)
+	if chi2 > 13.8 {
+		t.Errorf("survivors %v of %d, expected ∝ weight (200, 400, 800): χ² = %.1f > 13.8 (p < 0.001)", counts, trials, chi2)
+	}
+}
+
 func TestWExploreSquashable(t *testing.T) {
 	tests := []struct {
 		w    []float64
@@ -313,6 +384,10 @@ func TestWExploreSquashable(t *testing.T) {
 		{[]float64{0.1, 0.1, 0.1}, 1, 2},
 		{[]float64{0.1, 0.2}, 0.3, 0}, // 0.1+0.2 rounds above 0.3
 		{[]float64{0.1, 0.2}, 0.31, 1},
+		// A sum equal to pmax still fits (wepy: while sum_weights <= max_weight).
+		{[]float64{0.25, 0.25}, 0.5, 1},
+		{[]float64{0.25, 0.25, 0.5}, 0.5, 1},
+		{[]float64{0.5, 0.5}, 0.5, 0},
 	}
 	for _, tc := range tests {
 		if got := wexSquashable(tc.w, tc.pmax); got != tc.want {

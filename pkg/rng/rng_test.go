@@ -1,27 +1,80 @@
 package rng
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"math"
 	"math/rand/v2"
 	"sort"
 	"testing"
 )
 
-// The streams are part of the file format's determinism: pin their first
-// outputs so that a change of algorithm cannot go unnoticed.
+// The streams are part of the file format's determinism: every stored
+// trajectory and resampling decision depends on them. Pin literal outputs
+// (computed once with this code) so that any change to the key derivation
+// (domain, separator byte, field order or width), the generator, the float
+// conversion, the ziggurat tables or its slow paths, IntN or Choice fails
+// here, not only in the tools' golden hashes.
 func TestGolden(t *testing.T) {
+	// SHA-256("test" ‖ 0x00 ‖ 01 02 03 00…00 ‖ uint64be(4) ‖ uint64be(5)),
+	// as documented on Key (the same digest as Python's hashlib.sha256).
+	key := Key("test", [32]byte{1, 2, 3}, 4, 5)
+	if got, want := hex.EncodeToString(key[:]), "93958910ecd2c70da9aa304c384df81770dcb6e790aaeea128185d367e703be3"; got != want {
+		t.Errorf("Key = %s, want %s", got, want)
+	}
 	s := NewKey("test", [32]byte{1, 2, 3}, 4, 5)
-	a, b := s.Uint64(), s.Float64()
-	s2 := NewKey("test", [32]byte{1, 2, 3}, 4, 5)
-	if s2.Uint64() != a || s2.Float64() != b {
-		t.Fatal("same key, different streams")
+	for i, want := range []uint64{0xd1eb39bf896d2578, 0x871610822583cfd0, 0xc5c2e0bc71b8cb06, 0x4b05a3fbf9f07833} {
+		if got := s.Uint64(); got != want {
+			t.Errorf("Uint64 %d = %#016x, want %#016x", i, got, want)
+		}
 	}
-	if NewKey("test", [32]byte{1, 2, 3}, 5, 5).Uint64() == a {
-		t.Error("another index gives the same first output")
+	for i, want := range []float64{0.8988735762758717, 0.6759235342507919} {
+		if got := s.Float64(); got != want {
+			t.Errorf("Float64 %d = %v, want %v", i, got, want)
+		}
 	}
-	if NewKey("test", [32]byte{1, 2, 3}, 4, 6).Uint64() == a {
-		t.Error("another seed gives the same first output")
+	for i, want := range []float64{-0.06496018203302256, 1.2168735506492407, 0.028879081762801097, -0.0004914995754183763} {
+		if got := s.Normal(); got != want {
+			t.Errorf("Normal %d = %v, want %v", i, got, want)
+		}
+	}
+	if got := s.IntN(1000); got != 739 {
+		t.Errorf("IntN(1000) = %d, want 739", got)
+	}
+	if got := s.Choice([]float64{0.1, 0.2, 0.7}); got != 1 {
+		t.Errorf("Choice = %d, want 1", got)
+	}
+	// 10⁵ normals take every path of the ziggurat: 1.2 % miss the
+	// rectangle (the wedge test, fmath.Exp), 30 land in the tail
+	// (fmath.Log). Their bits are pinned by their SHA-256.
+	s = NewKey("golden-normals", [32]byte{}, 0, 0)
+	h := sha256.New()
+	var b [8]byte
+	tail := 0
+	for range 100000 {
+		x := s.Normal()
+		if math.Abs(x) > zigR {
+			tail++
+		}
+		binary.BigEndian.PutUint64(b[:], math.Float64bits(x))
+		h.Write(b[:])
+	}
+	if got, want := hex.EncodeToString(h.Sum(nil)), "b548f5efaf18f59693a0c99ba1713e0ec7898745da2468b94d04f76c9955b01f"; got != want || tail != 30 {
+		t.Errorf("10⁵ normals: SHA-256 %s with %d in the tail, want %s with 30", got, tail, want)
+	}
+
+	// Every input of the key matters.
+	a := NewKey("test", [32]byte{1, 2, 3}, 4, 5).Uint64()
+	for _, other := range []*Stream{
+		NewKey("test", [32]byte{1, 2, 3}, 5, 5),
+		NewKey("test", [32]byte{1, 2, 3}, 4, 6),
+		NewKey("test", [32]byte{1, 2, 4}, 4, 5),
+		NewKey("tesT", [32]byte{1, 2, 3}, 4, 5),
+	} {
+		if other.Uint64() == a {
+			t.Error("another key gives the same first output")
+		}
 	}
 }
 

@@ -42,6 +42,15 @@ func plantBad(t *testing.T, s *Store) []badFile {
 	other, _ := NewItem(makeState(r, 2))
 	add("hash mismatch", record.KindState, other.Hash, plant(t, s, record.KindState, other.Hash, Compress(good.Data)), ErrHashMismatch, "does not hash")
 
+	// The same for objects of parallelMin bytes or more, which are hashed
+	// while they decode (verifyDecode): 6000 atoms, 288 kB of CBOR.
+	bigGood, _ := NewItem(makeState(r, 6000))
+	bigOther, _ := NewItem(makeState(r, 6000))
+	if len(bigGood.Data) < parallelMin {
+		t.Fatalf("large state of %d bytes, want ≥ %d", len(bigGood.Data), parallelMin)
+	}
+	add("hash mismatch, large", record.KindState, bigOther.Hash, plant(t, s, record.KindState, bigOther.Hash, Compress(bigGood.Data)), ErrHashMismatch, "does not hash")
+
 	// A truncated file, cut in the middle of its frame.
 	tr, _ := NewItem(makeState(r, 20))
 	z := Compress(tr.Data)

@@ -63,6 +63,31 @@ func TestApply(t *testing.T) {
 	}
 }
 
+// TestMetBoundaries: every comparison just below, at and just above its
+// value, so that ≥ written as > (or < as ≤) is seen.
+func TestMetBoundaries(t *testing.T) {
+	below, above := math.Nextafter(1, 0), math.Nextafter(1, 2)
+	for _, tc := range []struct {
+		op   string
+		want [3]bool // below, at, above
+	}{
+		{">=", [3]bool{false, true, true}},
+		{">", [3]bool{false, false, true}},
+		{"<=", [3]bool{true, true, false}},
+		{"<", [3]bool{true, false, false}},
+	} {
+		c, err := Parse("r" + tc.op + "1")
+		if err != nil || c.Op != tc.op {
+			t.Fatalf("Parse(r%s1) = %+v, %v", tc.op, c, err)
+		}
+		for i, x := range []float64{below, 1, above} {
+			if got, err := c.Met(map[string]float64{"r": x}); err != nil || got != tc.want[i] {
+				t.Errorf("r%s1 at r = %v: %v, %v; want %v", tc.op, x, got, err, tc.want[i])
+			}
+		}
+	}
+}
+
 // With two initial states of weights 1 and 3, targets are drawn 1:3.
 func TestApplyTargetsByWeight(t *testing.T) {
 	c, _ := Parse("r>0")
