@@ -45,8 +45,8 @@ go test -count=1 -timeout 25m ./...
 # concurrent writers, we-step's workers and committer (TestStepWorkers),
 # concurrent Propagate calls. -short leaves out the single-threaded
 # statistical tests, which ran above.
-echo "== go test -race -short (store, tools, engine)" >&2
-go test -count=1 -race -short -timeout 10m ./pkg/store/ ./internal/tools/ ./pkg/engine/
+echo "== go test -race -short (store, step, tools, engine)" >&2
+go test -count=1 -race -short -timeout 10m ./pkg/store/ ./pkg/step/ ./internal/tools/ ./pkg/engine/
 echo "== format check with Python (cbor2, zstandard)" >&2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
