@@ -3,7 +3,6 @@ package tools
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 
 	"github.com/wepipe/wepipe/internal/cli"
 	"github.com/wepipe/wepipe/pkg/analysis"
@@ -34,41 +33,20 @@ func summaryRun(env *cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Dynamics time per cycle: the steps of the we-step snapshots between
-	// resamplings, times the time step.
-	var perCycle []float64
-	var steps, resamples int
-	var stepsPerCycle []int
-	cycleSteps := 0
-	for _, e := range hist {
-		switch e.Snap.Op.Tool {
-		case "we-step":
-			n, _ := strconv.Atoi(e.Snap.Op.Params["steps"])
-			steps += n
-			cycleSteps += n
-		case "we-resample":
-			var w float64
-			for _, x := range e.Snap.Warps {
-				w += x.Weight
-			}
-			perCycle = append(perCycle, w)
-			stepsPerCycle = append(stepsPerCycle, cycleSteps)
-			cycleSteps = 0
-			resamples++
-		}
+	run, err := analysis.NewRun(hist, sys.Integrator.Timestep)
+	if err != nil {
+		return err
 	}
-	tau := 0.0
-	if resamples > 0 {
-		tau = float64(steps-cycleSteps) / float64(resamples) * sys.Integrator.Timestep
-	}
-	flux := analysis.FluxFrom(perCycle, tau)
+	tau, steps, resamples := run.Tau, run.Steps, run.Resamplings
+	flux := analysis.FluxFrom(run.WarpedPerCycle(), tau)
+	nw := run.Warps()
 	ens := analysis.Describe(snap, sys.ObsNames())
 	if *asJSON {
 		return json.NewEncoder(env.Stdout).Encode(map[string]any{
 			"snapshot": h.String(), "system": sys.Name, "cycle": snap.Cycle, "snapshots": len(hist),
 			"walkers": ens.Walkers, "states": ens.States, "weight_sum": ens.WeightSum,
 			"min_weight": ens.MinWeight, "max_weight": ens.MaxWeight, "obs": ens.Obs,
-			"warps": len(lineage.Warps(hist)), "warped_weight": flux.Weight, "tau_ps": tau,
+			"warps": nw, "warped_weight": flux.Weight, "tau_ps": tau,
 			"flux_per_cycle": flux.PerCycle, "flux_stderr": flux.StdErr, "rate_per_ps": flux.Rate,
 			"simulated_ps": float64(steps) * sys.Integrator.Timestep * float64(ens.Walkers),
 		})
@@ -84,7 +62,6 @@ func summaryRun(env *cli.Env, args []string) error {
 		fmt.Fprintf(w, "observable   %s: weighted mean %.4g ± %.3g (sd); 5%%/50%%/95%% %.4g / %.4g / %.4g; range %.4g … %.4g\n",
 			o.Name, o.Mean, o.Std, q[0], q[1], q[2], o.Min, o.Max)
 	}
-	nw := len(lineage.Warps(hist))
 	if nw == 0 {
 		fmt.Fprintf(w, "warps        none: no walker reached a target\n")
 	} else {

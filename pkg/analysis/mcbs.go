@@ -1,0 +1,323 @@
+package analysis
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// Autocorrelation returns the lag-k sample autocorrelation of x as
+// WESTPA's mclib.autocorrel_elem defines it:
+//
+//	ρ_k = N/(N−k) · Σ_{i<N−k} (xᵢ − x̄)(x_{i+k} − x̄) / Σᵢ (xᵢ − x̄)²
+//
+// (x̄ the mean of all N values). It is NaN for a constant x and for k
+// outside [0, N).
+func Autocorrelation(x []float64, k int) float64 {
+	n := len(x)
+	if k < 0 || k >= n {
+		return math.NaN()
+	}
+	m := Mean(x)
+	var norm, rho float64
+	for i, xi := range x {
+		d := xi - m
+		norm += d * d
+		if i < n-k {
+			rho += d * (x[i+k] - m)
+		}
+	}
+	return rho * float64(n) / (float64(n-k) * norm)
+}
+
+// BootstrapSets returns the number of synthetic data sets WESTPA's
+// mclib.get_bssize uses for a (1−α) interval: 10^(⌈−log₁₀ α⌉ + 1), 1000
+// for α = 0.05, so that at least 10 synthetic estimates lie outside each
+// end of the interval.
+func BootstrapSets(alpha float64) int {
+	n := 1
+	for i := 0; i < int(math.Ceil(-math.Log10(alpha)))+1; i++ {
+		n *= 10
+	}
+	return n
+}
+
+// percentileIndices returns the positions of the lower and upper bounds of
+// a (1−α) percentile interval among n sorted synthetic estimates, as
+// mclib does: ⌊nα/2⌋ and ⌈n(1−α/2)⌉ (kept below n).
+func percentileIndices(n int, alpha float64) (lo, hi int) {
+	lo = int(math.Floor(float64(n) * alpha / 2))
+	hi = int(math.Ceil(float64(n) * (1 - alpha/2)))
+	if hi > n-1 {
+		hi = n - 1
+	}
+	return lo, hi
+}
+
+// CorrelationLength returns the correlation length of the series x in
+// steps, significant at the (1−α) level, by the test of Huber and Kim
+// (Biophys. J. 70, 97 (1996)) as WESTPA's mclib.mcbs_correltime_small
+// implements it: for k = 1, 2, … below N/2, the lag-k Autocorrelation of x
+// is compared with the (1−α) percentile interval of the lag-k
+// autocorrelations of sets synthetic data sets drawn from x with
+// replacement (which have no correlation); the first k at which x's value
+// lies strictly inside that interval gives k−1. It returns 0 for data
+// uncorrelated at that level, and N when no lag below N/2 passes (too
+// correlated for a block bootstrap; always so for N < 4, as in mclib). A
+// constant series, whose autocorrelation is undefined, gives 0.
+func CorrelationLength(x []float64, alpha float64, sets int, r *rand.Rand) int {
+	n := len(x)
+	constant := n > 0
+	for _, v := range x {
+		if v != x[0] {
+			constant = false
+			break
+		}
+	}
+	if constant {
+		return 0
+	}
+	// The synthetic sets, each centred on its own mean, with the sum of
+	// its squared deviations: the lag-k element then costs one pass.
+	synth := make([]float64, sets*n)
+	norms := make([]float64, sets)
+	for s := 0; s < sets; s++ {
+		row := synth[s*n : (s+1)*n]
+		var m float64
+		for i := range row {
+			row[i] = x[r.IntN(n)]
+			m += row[i]
+		}
+		m /= float64(n)
+		var norm float64
+		for i := range row {
+			row[i] -= m
+			norm += row[i] * row[i]
+		}
+		norms[s] = norm
+	}
+	lbi, ubi := percentileIndices(sets, alpha)
+	elems := make([]float64, sets)
+	for k := 1; k < n/2; k++ {
+		rho := Autocorrelation(x, k)
+		scale := float64(n) / float64(n-k)
+		for s := 0; s < sets; s++ {
+			row := synth[s*n : (s+1)*n]
+			var acc float64
+			for i := 0; i < n-k; i++ {
+				acc += row[i] * row[i+k]
+			}
+			// A synthetic set of one repeated value has no defined
+			// autocorrelation (NaN), as in mclib; it sorts last.
+			elems[s] = acc * scale / norms[s]
+		}
+		sortNaNLast(elems)
+		if rho > elems[lbi] && rho < elems[ubi] {
+			return k - 1
+		}
+	}
+	return n
+}
+
+func sortNaNLast(x []float64) {
+	slices.SortFunc(x, func(a, b float64) int {
+		switch {
+		case math.IsNaN(a) && math.IsNaN(b):
+			return 0
+		case math.IsNaN(a):
+			return 1
+		case math.IsNaN(b):
+			return -1
+		case a < b:
+			return -1
+		case a > b:
+			return 1
+		}
+		return 0
+	})
+}
+
+// CI is an estimate with its confidence interval.
+type CI struct {
+	Estimate float64 `json:"estimate"`
+	Lo       float64 `json:"ci_lo"`
+	Hi       float64 `json:"ci_hi"`
+	// StdErr is the standard deviation (population, ddof 0) of the
+	// synthetic estimates: mclib's "sterr".
+	StdErr float64 `json:"stderr"`
+	// CorrLen is the correlation length in cycles (CorrelationLength); it
+	// equals the number of cycles when the data were too correlated for
+	// a block bootstrap.
+	CorrLen int `json:"corr_len"`
+	// Blocks is the number of blocks resampled (0 when too correlated).
+	Blocks int `json:"blocks"`
+}
+
+// MCBSOptions configure MCBS; zero values select WESTPA's defaults.
+type MCBSOptions struct {
+	Alpha   float64 // (1−Alpha) interval; default 0.05
+	ACAlpha float64 // significance of the correlation test; default Alpha
+	Sets    int     // synthetic data sets; default BootstrapSets(Alpha)
+	ACSets  int     // synthetic sets of the correlation test; default BootstrapSets(ACAlpha)
+	// Seed seeds the pseudo-random draws, so that an analysis gives the
+	// same interval every time it is run.
+	Seed uint64
+}
+
+func (o MCBSOptions) withDefaults() MCBSOptions {
+	if o.Alpha == 0 {
+		o.Alpha = 0.05
+	}
+	if o.ACAlpha == 0 {
+		o.ACAlpha = o.Alpha
+	}
+	if o.Sets == 0 {
+		o.Sets = BootstrapSets(o.Alpha)
+	}
+	if o.ACSets == 0 {
+		o.ACSets = BootstrapSets(o.ACAlpha)
+	}
+	return o
+}
+
+// MeanEstimator is the estimator of a mean flux: the mean of the first
+// series.
+func MeanEstimator(d [][]float64) float64 { return Mean(d[0]) }
+
+// RatioEstimator is the estimator of a rate from a conditional flux and a
+// population, WESTPA's sequence_macro_flux_to_rate: Σ d[0] / Σ d[1] (0
+// when either sum is not positive).
+func RatioEstimator(d [][]float64) float64 {
+	var f, p float64
+	for i := range d[0] {
+		f += d[0][i]
+		p += d[1][i]
+	}
+	if f > 0 && p > 0 {
+		return f / p
+	}
+	return 0
+}
+
+// MCBS estimates est over cycle-aligned series (data[k][c] is series k at
+// cycle c) with a (1−α) confidence interval from a Monte Carlo block
+// bootstrap that respects the correlation between cycles: WESTPA's
+// mclib.mcbs_ci_correl as w_direct and w_ipa use it (subsample = mean):
+//
+//  1. the leading-window estimates est(data[:, :m]), m = 1 … N, are formed
+//     (non-finite ones dropped), and their correlation length L is found
+//     by CorrelationLength at the ACAlpha level: the length over which the
+//     running estimate keeps drifting;
+//  2. if no lag below half their number is uncorrelated, the data are too
+//     correlated for a bootstrap and the interval is the range of the
+//     leading-window estimates;
+//  3. otherwise the cycles are cut into ⌊N/(L+1)⌋ consecutive blocks of
+//     L+1 cycles (a remainder at the end is left out), each replaced by
+//     its mean, and Sets synthetic data sets are drawn from the blocks
+//     with replacement; est is evaluated on each, and the interval is the
+//     ⌊Sets·α/2⌋-th and ⌈Sets·(1−α/2)⌉-th of the sorted synthetic
+//     estimates.
+//
+// The estimate is est over all N cycles (mclib returns est over the
+// blocks, which leaves out the remainder).
+func MCBS(data [][]float64, est func([][]float64) float64, o MCBSOptions) CI {
+	o = o.withDefaults()
+	n := len(data[0])
+	if n == 0 {
+		nan := math.NaN()
+		return CI{Estimate: nan, Lo: nan, Hi: nan, StdErr: nan}
+	}
+	ci := CI{Estimate: est(data)}
+	r := rand.New(rand.NewPCG(o.Seed, 0x6d636273)) // "mcbs"
+	lead := make([][]float64, len(data))
+	running := make([]float64, 0, n)
+	for m := 1; m <= n; m++ {
+		for k := range data {
+			lead[k] = data[k][:m]
+		}
+		if v := est(lead); !math.IsNaN(v) && !math.IsInf(v, 0) {
+			running = append(running, v)
+		}
+	}
+	if len(running) == 0 {
+		nan := math.NaN()
+		ci.Lo, ci.Hi, ci.StdErr, ci.CorrLen = nan, nan, nan, n
+		return ci
+	}
+	ci.CorrLen = CorrelationLength(running, o.ACAlpha, o.ACSets, r)
+	if ci.CorrLen >= len(running) {
+		ci.CorrLen = n
+		ci.Lo, ci.Hi = slices.Min(running), slices.Max(running)
+		ci.StdErr = popStdDev(running)
+		return ci
+	}
+	stride := ci.CorrLen + 1
+	nb := n / stride
+	blocks := make([][]float64, len(data))
+	for k, series := range data {
+		blocks[k] = make([]float64, nb)
+		for b := range nb {
+			blocks[k][b] = Mean(series[b*stride : (b+1)*stride])
+		}
+	}
+	ci.Blocks = nb
+	synth := make([][]float64, len(data))
+	for k := range synth {
+		synth[k] = make([]float64, nb)
+	}
+	f := make([]float64, o.Sets)
+	for s := range f {
+		for i := 0; i < nb; i++ {
+			j := r.IntN(nb)
+			for k := range blocks {
+				synth[k][i] = blocks[k][j]
+			}
+		}
+		f[s] = est(synth)
+	}
+	sortNaNLast(f)
+	lbi, ubi := percentileIndices(o.Sets, o.Alpha)
+	ci.Lo, ci.Hi = f[lbi], f[ubi]
+	ci.StdErr = popStdDev(f)
+	return ci
+}
+
+func popStdDev(x []float64) float64 {
+	if len(x) == 0 {
+		return math.NaN()
+	}
+	m := Mean(x)
+	var v float64
+	for _, xi := range x {
+		v += (xi - m) * (xi - m)
+	}
+	return math.Sqrt(v / float64(len(x)))
+}
+
+// CumulativeMean returns the mean of x[0..i] for every i: the estimate a
+// run would have given had it stopped after cycle i.
+func CumulativeMean(x []float64) []float64 {
+	out := make([]float64, len(x))
+	var s float64
+	for i, v := range x {
+		s += v
+		out[i] = s / float64(i+1)
+	}
+	return out
+}
+
+// MovingMean returns the mean of the last w values up to each position
+// (x[i−w+1..i], fewer at the start): the windowed average whose drift
+// shows a transient.
+func MovingMean(x []float64, w int) []float64 {
+	if w < 1 {
+		w = 1
+	}
+	out := make([]float64, len(x))
+	for i := range x {
+		// Summed afresh for every window, so that a series of zeros and
+		// rare spikes gives exact zeros between them.
+		out[i] = Mean(x[max(0, i-w+1) : i+1])
+	}
+	return out
+}
