@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -132,6 +133,10 @@ func NewPlot(title, xlabel, ylabel string) *plot.Plot {
 	p.Title.Text = title
 	p.X.Label.Text = xlabel
 	p.Y.Label.Text = ylabel
+	p.Legend.TextStyle.Font.Size = vg.Points(9)
+	if xlabel == "cycle" || strings.HasPrefix(xlabel, "last cycle") {
+		p.X.Tick.Marker = intTicks{}
+	}
 	p.Add(plotter.NewGrid())
 	return p
 }
@@ -249,4 +254,42 @@ func roomForLegend(p *plot.Plot) {
 	} else {
 		p.Y.Max += 1
 	}
+}
+
+// intTicks labels an axis of whole numbers (cycles, walkers) without
+// decimals and without ticks between them.
+type intTicks struct{}
+
+func (intTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	step := 0.0
+	var prev float64
+	n := 0
+	whole := true
+	for _, t := range ticks {
+		if t.Label == "" {
+			continue
+		}
+		if n > 0 && step == 0 {
+			step = t.Value - prev
+		}
+		prev = t.Value
+		n++
+		whole = whole && t.Value == math.Trunc(t.Value)
+	}
+	if whole && step >= 1 {
+		for i := range ticks {
+			if ticks[i].Label != "" {
+				ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', -1, 64)
+			}
+		}
+		return ticks
+	}
+	// Steps below 1: one labelled tick per whole number (at most 10).
+	st := math.Max(1, math.Ceil((hi-lo)/10))
+	var out []plot.Tick
+	for v := math.Ceil(lo/st) * st; v <= hi; v += st {
+		out = append(out, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', -1, 64)})
+	}
+	return out
 }

@@ -27,27 +27,63 @@ func (w WithBar) Draw(c draw.Canvas) {
 	w.Bar.Draw(right)
 }
 
-// colorMap returns the colour map of heat maps and the tree: black body,
-// dark for low values (a free-energy minimum, a small weight) to light
-// for high ones. Its top sixth, near white, is left unused so that the
-// highest values stand out from the white of empty cells.
+// colorMap returns the colour map of heat maps and the tree over
+// [lo, hi]: black body, dark for low values (a free-energy minimum, a
+// small weight) to light for high ones, leaving out its top sixth, near
+// white, so that the highest values stand out from the white of empty
+// cells.
 func colorMap(lo, hi float64) palette.ColorMap {
-	cm := moreland.ExtendedBlackBody()
 	if !(hi > lo) {
 		hi = lo + 1
 	}
-	cm.SetMin(lo)
-	cm.SetMax(hi + (hi-lo)/5)
-	return cm
+	inner := moreland.ExtendedBlackBody()
+	inner.SetMin(0)
+	inner.SetMax(1)
+	return &truncated{inner: inner, lo: lo, hi: hi, top: 5.0 / 6}
 }
 
-// colorBar returns the bar of cm over [lo, hi].
-func colorBar(cm palette.ColorMap, lo, hi float64, label string) *plot.Plot {
+// truncated is a colour map that spans [lo, hi] with the part [0, top] of
+// inner (set to [0, 1]).
+type truncated struct {
+	inner  palette.ColorMap
+	lo, hi float64
+	top    float64
+}
+
+func (t *truncated) At(v float64) (color.Color, error) {
+	if v < t.lo || v > t.hi || math.IsNaN(v) {
+		return nil, palette.ErrOverflow
+	}
+	return t.inner.At((v - t.lo) / (t.hi - t.lo) * t.top)
+}
+func (t *truncated) Max() float64       { return t.hi }
+func (t *truncated) SetMax(v float64)   { t.hi = v }
+func (t *truncated) Min() float64       { return t.lo }
+func (t *truncated) SetMin(v float64)   { t.lo = v }
+func (t *truncated) Alpha() float64     { return t.inner.Alpha() }
+func (t *truncated) SetAlpha(a float64) { t.inner.SetAlpha(a) }
+func (t *truncated) Palette(n int) palette.Palette {
+	c := make([]color.Color, n)
+	for i := range c {
+		v := t.lo
+		if n > 1 {
+			v += (t.hi - t.lo) * float64(i) / float64(n-1)
+		}
+		c[i], _ = t.At(v)
+	}
+	return colors(c)
+}
+
+type colors []color.Color
+
+func (c colors) Colors() []color.Color { return c }
+
+// colorBar returns the bar of cm.
+func colorBar(cm palette.ColorMap, label string) *plot.Plot {
 	b := plot.New()
 	b.HideX()
 	b.Y.Label.Text = label
 	b.Add(&plotter.ColorBar{ColorMap: cm, Vertical: true})
-	b.Y.Min, b.Y.Max = lo, hi
 	return b
 }
 
@@ -101,5 +137,5 @@ func Heat(title, xlabel, ylabel, zlabel string, xe, ye []float64, z func(i, j in
 	p.Add(h)
 	p.X.Min, p.X.Max = xe[0], xe[len(xe)-1]
 	p.Y.Min, p.Y.Max = ye[0], ye[len(ye)-1]
-	return WithBar{Plot: p, Bar: colorBar(cm, cm.Min(), hi, zlabel)}
+	return WithBar{Plot: p, Bar: colorBar(cm, zlabel)}
 }

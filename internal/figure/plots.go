@@ -31,7 +31,7 @@ func Rates(title string, alpha float64, window int, series []RateSeries) []Drawe
 	for k, s := range series {
 		c := Color(k)
 		AddPoints(flux, s.Cycles, s.Flux, transparent(c, 110), "")
-		AddLine(flux, s.Cycles, s.Moving, c, vg.Points(1), false, fmt.Sprintf("%s, moving average over %d cycles", s.Label, window))
+		AddLine(flux, s.Cycles, s.Moving, c, vg.Points(1), false, fmt.Sprintf("%s, %d-cycle average", s.Label, window))
 		AddLine(flux, s.Cycles, s.Cumulative, c, vg.Points(1.5), true, s.Label+", cumulative")
 		AddBand(rate, s.EvoCycles, s.Lo, s.Hi, c, "")
 		AddLine(rate, s.EvoCycles, s.Rate, c, vg.Points(1.5), false, s.Label)
@@ -136,5 +136,14 @@ func Regions(title string, cycles []float64, count [][]float64) WithBar {
 		}
 		return math.NaN()
 	}
-	return Heat(title+": walkers per region or bin", "cycle", "region or bin (in order of first occupation)", "walkers", xe, ye, z, 0, 0)
+	top := 1.0
+	for _, row := range count {
+		for _, v := range row {
+			top = math.Max(top, v)
+		}
+	}
+	h := Heat(title+": walkers per region or bin", "cycle", "region or bin (in order of first occupation)", "walkers", xe, ye, z, 0, top)
+	h.Plot.X.Tick.Marker = intTicks{}
+	h.Plot.Y.Tick.Marker = intTicks{}
+	return h
 }

@@ -157,7 +157,7 @@ func Tree(title string, t TreeData) WithBar {
 		p.Legend.Add("after a warp", l)
 		p.Legend.Top = true
 	}
-	return WithBar{Plot: p, Bar: colorBar(colorMap(lo, hi), lo, hi, "log10 weight")}
+	return WithBar{Plot: p, Bar: colorBar(colorMap(lo, hi), "log10 weight")}
 }
 
 func t0(t TreeData) float64 {

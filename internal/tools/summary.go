@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/wepipe/wepipe/internal/cli"
+	"github.com/wepipe/wepipe/internal/figure"
 	"github.com/wepipe/wepipe/pkg/analysis"
 	"github.com/wepipe/wepipe/pkg/lineage"
 )
@@ -14,12 +15,18 @@ func Summary(env *cli.Env, args []string) int {
 	return finish(env, summaryRun(env, args))
 }
 
-func summaryRun(env *cli.Env, args []string) error {
+func summaryRun(env *cli.Env, args []string) (err error) {
 	fs, storeDir := env.FlagSet()
 	asJSON := fs.Bool("json", false, "print JSON")
+	plotFile := fs.String("plot", "", "also draw the weights, walkers and regions per cycle into FILE (.png or .svg)")
 	pos, err := env.Parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if *plotFile != "" {
+		if _, err := figure.Format(*plotFile); err != nil {
+			return cli.Usagef("--plot: %v", err)
+		}
 	}
 	st, h, snap, err := env.InputSnapshot(*storeDir, pos)
 	if err != nil {
@@ -41,6 +48,18 @@ func summaryRun(env *cli.Env, args []string) error {
 	flux := analysis.FluxFrom(run.WarpedPerCycle(), tau)
 	nw := run.Warps()
 	ens := analysis.Describe(snap, sys.ObsNames())
+	if *plotFile != "" {
+		defer func() {
+			if err != nil {
+				return
+			}
+			if len(dynamicCycles(run)) == 0 {
+				err = fmt.Errorf("--plot: the history has no cycle with dynamics to plot")
+				return
+			}
+			err = figure.Save(*plotFile, runFigure(run, sys.Name)...)
+		}()
+	}
 	if *asJSON {
 		return json.NewEncoder(env.Stdout).Encode(map[string]any{
 			"snapshot": h.String(), "system": sys.Name, "cycle": snap.Cycle, "snapshots": len(hist),

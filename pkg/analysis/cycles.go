@@ -155,3 +155,16 @@ func Window(cs []Cycle, lo, hi uint64) []Cycle {
 	}
 	return out
 }
+
+// MeanTau returns the mean dynamics time of cycles in ps, Σ Steps ·
+// timestep / len(cycles): the τ of a window of cycles (0 for none).
+func MeanTau(cycles []Cycle, timestep float64) float64 {
+	if len(cycles) == 0 {
+		return 0
+	}
+	n := 0
+	for _, c := range cycles {
+		n += c.Steps
+	}
+	return float64(n) / float64(len(cycles)) * timestep
+}

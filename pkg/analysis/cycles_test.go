@@ -82,3 +82,23 @@ func TestNewRunErrors(t *testing.T) {
 		t.Error("a history that starts with a step is accepted")
 	}
 }
+
+func TestTargetFluxes(t *testing.T) {
+	var h history
+	h.init(0, 0, 0)
+	h.step(1, 1.5, 0, 2)
+	h.resample(0, 0, 2)
+	h.last().Op.Params = map[string]string{"warp": "x>=1.0;y<0"}
+	h.last().Warps[1].Cond = "z>5" // a condition not in the params
+	h.step(1, 0, 0, 0)
+	h.resample(0)
+	r, _ := NewRun(h.entries, 1)
+	targets, flux := TargetFluxes(r.Closed())
+	if len(targets) != 3 || targets[0] != "x>=1" || targets[1] != "y<0" || targets[2] != "z>5" {
+		t.Fatalf("targets %q", targets)
+	}
+	third := 1.0 / 3
+	if flux[0][0] != third || flux[1][0] != 0 || flux[2][0] != third || flux[0][1] != 0 {
+		t.Errorf("flux %v", flux)
+	}
+}

@@ -1,6 +1,11 @@
 package analysis
 
-import "math"
+import (
+	"math"
+	"strings"
+
+	"github.com/wepipe/wepipe/pkg/warp"
+)
 
 // Flux summarises the flux into warping targets over cycles.
 type Flux struct {
@@ -45,4 +50,49 @@ func MFPT(rate float64) float64 {
 		return 1 / rate
 	}
 	return math.Inf(1)
+}
+
+// TargetFluxes returns the warping targets of cycles and the weight that
+// reached each target in each cycle: flux[k][c] for target k. A target is
+// a warping condition, in its canonical form (warp.Cond.String): those
+// the cycles' we-resample snapshots were asked to apply (op.params.warp,
+// conditions separated by ";"), in that order, then any other met in a
+// warp record. Flux is grouped by the condition met, the boundary the
+// weight crossed; wepy's calc_warp_rate groups by warp target index (the
+// initial state the walker was returned to) instead, which with several
+// initial states splits one boundary's flux by a random draw.
+func TargetFluxes(cycles []Cycle) (targets []string, flux [][]float64) {
+	index := map[string]int{}
+	add := func(s string) int {
+		if c, err := warp.Parse(s); err == nil {
+			s = c.String()
+		}
+		k, ok := index[s]
+		if !ok {
+			k = len(targets)
+			index[s] = k
+			targets = append(targets, s)
+			flux = append(flux, make([]float64, len(cycles)))
+		}
+		return k
+	}
+	for _, c := range cycles {
+		if c.Resample == nil {
+			continue
+		}
+		if p := c.Resample.Op.Params["warp"]; p != "" {
+			for _, s := range strings.Split(p, ";") {
+				add(s)
+			}
+		}
+	}
+	for i, c := range cycles {
+		if c.Resample == nil {
+			continue
+		}
+		for _, w := range c.Resample.Warps {
+			flux[add(w.Cond)][i] += w.Weight
+		}
+	}
+	return targets, flux
 }

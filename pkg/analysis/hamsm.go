@@ -29,6 +29,9 @@ type MSMOptions struct {
 	// MaxStates bounds the microstates of the model (default 2000): the
 	// steady state is a dense linear solve, O(n³).
 	MaxStates int
+	// Timestep (ps) makes the lag time the mean dynamics time of the
+	// cycles used (MeanTau); without it the lag is run.Tau.
+	Timestep float64
 }
 
 // Microstate is a state of the history-augmented model: a bin of the
@@ -127,11 +130,13 @@ func NewHaMSM(run Run, lo, hi int, o MSMOptions) (*HaMSM, error) {
 		sink[a] += w
 	}
 	h := &HaMSM{Tau: run.Tau}
+	var used []Cycle
 	for c := lo; c < hi; c++ {
 		cy := run.Cycles[c]
 		if cy.Resample == nil || cy.End == cy.Start {
 			continue
 		}
+		used = append(used, cy)
 		warped := map[int]bool{}
 		for _, w := range cy.Resample.Warps {
 			warped[w.Walker] = true
@@ -149,6 +154,9 @@ func NewHaMSM(run Run, lo, hi int, o MSMOptions) (*HaMSM, error) {
 	}
 	if h.Transitions == 0 {
 		return nil, fmt.Errorf("haMSM: no transitions in the cycles chosen")
+	}
+	if o.Timestep > 0 {
+		h.Tau = MeanTau(used, o.Timestep)
 	}
 	for len(sink) < len(micro) {
 		sink = append(sink, 0)
