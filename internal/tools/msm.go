@@ -22,6 +22,7 @@ func MSM(env *cli.Env, args []string) int {
 type msmOptions struct {
 	obs, bins, ranges, cycles string
 	states                    cli.ParamList
+	weighted                  bool
 }
 
 type msmResult struct {
@@ -33,6 +34,7 @@ type msmResult struct {
 	targets      []string
 	first, last  uint64
 	cycles       int
+	weighted     bool
 }
 
 func msmRun(env *cli.Env, args []string) error {
@@ -43,6 +45,7 @@ func msmRun(env *cli.Env, args []string) error {
 	fs.StringVar(&o.ranges, "range", "", "LO:HI per observable (default: the data's range)")
 	fs.StringVar(&o.cycles, "cycles", "", "window of cycles A:B (A ≤ cycle < B)")
 	fs.Var(&o.states, "state", "macrostate NAME:COND[,COND…] (repeatable)")
+	fs.BoolVar(&o.weighted, "weighted", false, "count transitions with their walkers' weights")
 	asJSON := fs.Bool("json", false, "JSON lines")
 	plotFile := fs.String("plot", "", "also draw the steady-state distribution into FILE (.png or .svg)")
 	pos, err := env.Parse(fs, args)
@@ -159,7 +162,7 @@ func computeMSM(d *runData, o msmOptions) (*msmResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &msmResult{names: names, grid: g, states: states, first: d.run.Cycles[lo].Index, last: d.run.Cycles[hi-1].Index, cycles: hi - lo}
+	res := &msmResult{names: names, grid: g, states: states, first: d.run.Cycles[lo].Index, last: d.run.Cycles[hi-1].Index, cycles: hi - lo, weighted: o.weighted}
 	for _, n := range names {
 		res.units = append(res.units, obsUnit(d.sys, n))
 	}
@@ -168,7 +171,7 @@ func computeMSM(d *runData, o msmOptions) (*msmResult, error) {
 	for _, c := range cs {
 		res.warped = res.warped || len(c.Resample.Warps) > 0
 	}
-	res.model, err = analysis.NewHaMSM(d.run, lo, hi, analysis.MSMOptions{Names: names, Grid: g, States: states, Recycle: recycle, Timestep: d.sys.Integrator.Timestep})
+	res.model, err = analysis.NewHaMSM(d.run, lo, hi, analysis.MSMOptions{Names: names, Grid: g, States: states, Recycle: recycle, Timestep: d.sys.Integrator.Timestep, Weighted: o.weighted})
 	if err != nil {
 		return nil, err
 	}
@@ -183,8 +186,12 @@ func writeMSMText(w io.Writer, d *runData, res *msmResult) error {
 		dims[i] = fmt.Sprintf("%s: %d bins", n, res.grid.Shape()[i])
 	}
 	fmt.Fprintf(&b, "run          %s, cycles %d–%d (%d cycles)\n", d.hash, res.first, res.last, res.cycles)
-	fmt.Fprintf(&b, "model        haMSM on %s × %d labels; %d microstates kept (%d trimmed), %d transitions, lag τ = %.4g ps\n",
-		strings.Join(dims, ", "), len(res.states)+1, len(m.Micro), m.Trimmed, m.Transitions, m.Tau)
+	counts := "counted once each"
+	if res.weighted {
+		counts = "weighted by the walkers' weights"
+	}
+	fmt.Fprintf(&b, "model        haMSM on %s × %d labels; %d microstates kept (%d trimmed), %d transitions %s, lag τ = %.4g ps\n",
+		strings.Join(dims, ", "), len(res.states)+1, len(m.Micro), m.Trimmed, m.Transitions, counts, m.Tau)
 	if res.warped {
 		r := m.TargetRate()
 		fmt.Fprintf(&b, "target       %s: steady-state flux %s per cycle, rate %s /ps, MFPT %s ps (Hill relation)\n",

@@ -32,6 +32,10 @@ type MSMOptions struct {
 	// Timestep (ps) makes the lag time the mean dynamics time of the
 	// cycles used (MeanTau); without it the lag is run.Tau.
 	Timestep float64
+	// Weighted counts each transition with its walker's weight
+	// (Copperman and Zuckerman's flux matrix) instead of once (see
+	// NewHaMSM).
+	Weighted bool
 }
 
 // Microstate is a state of the history-augmented model: a bin of the
@@ -130,6 +134,12 @@ func NewHaMSM(run Run, lo, hi int, o MSMOptions) (*HaMSM, error) {
 		sink[a] += w
 	}
 	h := &HaMSM{Tau: run.Tau}
+	wt := func(w float64) float64 {
+		if o.Weighted {
+			return w
+		}
+		return 1
+	}
 	var used []Cycle
 	for c := lo; c < hi; c++ {
 		cy := run.Cycles[c]
@@ -145,11 +155,11 @@ func NewHaMSM(run Run, lo, hi int, o MSMOptions) (*HaMSM, error) {
 			a := id(Microstate{binOf(cy.Start.Walkers[i].Obs), start[c][i]})
 			h.Transitions++
 			if warped[i] {
-				addSink(a, w.Weight)
+				addSink(a, wt(w.Weight))
 				continue
 			}
 			b := id(Microstate{binOf(w.Obs), end[c][i]})
-			counts[[2]int{a, b}] += w.Weight
+			counts[[2]int{a, b}] += wt(w.Weight)
 		}
 	}
 	if h.Transitions == 0 {

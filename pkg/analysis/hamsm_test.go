@@ -52,72 +52,74 @@ func exactMFPTChain(t [][]float64, from, target int) float64 {
 }
 
 // TestHaMSMExactChain builds the model from one cycle whose transitions
-// carry exactly the weights of a known birth–death chain with a warping
-// target at bin 9 and recycling to bin 0: the estimated matrix is the
-// chain itself, and by the Hill relation the steady-state flux into the
-// target is 1/MFPT(0 → 9) to round-off.
+// are exactly those of a known birth–death chain with a warping target at
+// bin 9 and recycling to bin 0, so that the estimated matrix is the chain
+// itself, and by the Hill relation the steady-state flux into the target
+// is 1/MFPT(0 → 9) to round-off. Unweighted, each transition i → j is
+// made by 10·T_ij walkers; weighted, by one walker of weight T_ij.
 func TestHaMSMExactChain(t *testing.T) {
 	const n = 10
 	tr := birthDeath(n, 0.3, 0.2)
-	var h history
-	var start, end []float64
-	var warped []int
-	for i := 0; i < n-1; i++ {
-		for j := range n {
-			if tr[i][j] > 0 {
-				if j == n-1 {
-					warped = append(warped, len(start))
-				}
-				start = append(start, float64(i)+0.5)
-				end = append(end, float64(j)+0.5)
-			}
-		}
-	}
-	h.init(start...)
-	// Weights: T_ij, so that each row's weights are its probabilities.
-	k := 0
-	for i := 0; i < n-1; i++ {
-		for j := range n {
-			if tr[i][j] > 0 {
-				h.last().Walkers[k].Weight = tr[i][j]
-				k++
-			}
-		}
-	}
-	h.step(100, end...)
-	h.resample(0.5, warped...)
-	run, err := NewRun(h.entries, 0.01) // τ = 1 ps
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, _ := NewGrid(UniformEdges(0, n, n))
-	m, err := NewHaMSM(run, 0, len(run.Cycles), MSMOptions{Names: []string{"x"}, Grid: g, Recycle: []RecyclePoint{{Obs: map[string]float64{"x": 0.5}, Weight: 1}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(m.Micro) != n-1 || m.Trimmed != 0 {
-		t.Errorf("%d microstates (%d trimmed), want the 9 bins below the target", len(m.Micro), m.Trimmed)
-	}
-	for a, ms := range m.Micro {
-		for b, mb := range m.Micro {
-			if math.Abs(m.T[a][b]-tr[ms.Bin][mb.Bin]) > 1e-15 {
-				t.Fatalf("T[%d][%d] = %v, want %v", ms.Bin, mb.Bin, m.T[a][b], tr[ms.Bin][mb.Bin])
-			}
-		}
-	}
 	exact := exactMFPTChain(tr, 0, n-1)
-	if got := m.Tau / m.TargetFlux; math.Abs(got-exact)/exact > 1e-9 {
-		t.Errorf("MFPT %v cycles, exact %v", got, exact)
-	}
-	if r := m.TargetRate(); math.Abs(r-1/exact) > 1e-9/exact {
-		t.Errorf("rate %v /ps, want %v", r, 1/exact)
-	}
-	var s float64
-	for _, p := range m.Pi {
-		s += p
-	}
-	if math.Abs(s-1) > 1e-12 {
-		t.Errorf("Σπ = %v", s)
+	for _, weighted := range []bool{false, true} {
+		var h history
+		var start, end, weight []float64
+		var warped []int
+		for i := 0; i < n-1; i++ {
+			for j := range n {
+				copies := int(math.Round(10 * tr[i][j]))
+				if weighted && copies > 0 {
+					copies = 1
+				}
+				for range copies {
+					if j == n-1 {
+						warped = append(warped, len(start))
+					}
+					start = append(start, float64(i)+0.5)
+					end = append(end, float64(j)+0.5)
+					weight = append(weight, tr[i][j])
+				}
+			}
+		}
+		h.init(start...)
+		for k := range weight {
+			h.last().Walkers[k].Weight = weight[k]
+		}
+		h.step(100, end...)
+		h.resample(0.5, warped...)
+		run, err := NewRun(h.entries, 0.01) // τ = 1 ps
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, _ := NewGrid(UniformEdges(0, n, n))
+		m, err := NewHaMSM(run, 0, len(run.Cycles), MSMOptions{Names: []string{"x"}, Grid: g, Weighted: weighted,
+			Recycle: []RecyclePoint{{Obs: map[string]float64{"x": 0.5}, Weight: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Micro) != n-1 || m.Trimmed != 0 {
+			t.Errorf("weighted %v: %d microstates (%d trimmed), want the 9 bins below the target", weighted, len(m.Micro), m.Trimmed)
+		}
+		for a, ms := range m.Micro {
+			for b, mb := range m.Micro {
+				if math.Abs(m.T[a][b]-tr[ms.Bin][mb.Bin]) > 1e-15 {
+					t.Fatalf("weighted %v: T[%d][%d] = %v, want %v", weighted, ms.Bin, mb.Bin, m.T[a][b], tr[ms.Bin][mb.Bin])
+				}
+			}
+		}
+		if got := m.Tau / m.TargetFlux; math.Abs(got-exact)/exact > 1e-9 {
+			t.Errorf("weighted %v: MFPT %v cycles, exact %v", weighted, got, exact)
+		}
+		if r := m.TargetRate(); math.Abs(r-1/exact) > 1e-9/exact {
+			t.Errorf("weighted %v: rate %v /ps, want %v", weighted, r, 1/exact)
+		}
+		var s float64
+		for _, p := range m.Pi {
+			s += p
+		}
+		if math.Abs(s-1) > 1e-12 {
+			t.Errorf("Σπ = %v", s)
+		}
 	}
 }
 

@@ -211,15 +211,18 @@ func RatioEstimator(d [][]float64) float64 {
 //  2. if no lag below half their number is uncorrelated, the data are too
 //     correlated for a bootstrap and the interval is the range of the
 //     leading-window estimates;
-//  3. otherwise the cycles are cut into ⌊N/(L+1)⌋ consecutive blocks of
-//     L+1 cycles (a remainder at the end is left out), each replaced by
-//     its mean, and Sets synthetic data sets are drawn from the blocks
-//     with replacement; est is evaluated on each, and the interval is the
+//  3. otherwise the cycles are cut into B = ⌊N/(L+1)⌋ consecutive blocks,
+//     block k holding cycles [⌊kN/B⌋, ⌊(k+1)N/B⌋) (L+1 cycles, or L+2
+//     where N is not a multiple of L+1), each replaced by its mean, and
+//     Sets synthetic data sets are drawn from the blocks with
+//     replacement; est is evaluated on each, and the interval is the
 //     ⌊Sets·α/2⌋-th and ⌈Sets·(1−α/2)⌉-th of the sorted synthetic
 //     estimates.
 //
-// The estimate is est over all N cycles (mclib returns est over the
-// blocks, which leaves out the remainder).
+// The estimate is est over all N cycles. Deviation from mclib: its blocks
+// are all L+1 cycles long and the remainder at the end is left out of
+// both the interval and the estimate, so that a flux that arrives in the
+// last cycles is not counted; here every cycle is in a block.
 func MCBS(data [][]float64, est func([][]float64) float64, o MCBSOptions) CI {
 	o = o.withDefaults()
 	n := len(data[0])
@@ -251,13 +254,12 @@ func MCBS(data [][]float64, est func([][]float64) float64, o MCBSOptions) CI {
 		ci.StdErr = popStdDev(running)
 		return ci
 	}
-	stride := ci.CorrLen + 1
-	nb := n / stride
+	nb := n / (ci.CorrLen + 1)
 	blocks := make([][]float64, len(data))
 	for k, series := range data {
 		blocks[k] = make([]float64, nb)
 		for b := range nb {
-			blocks[k][b] = Mean(series[b*stride : (b+1)*stride])
+			blocks[k][b] = Mean(series[b*n/nb : (b+1)*n/nb])
 		}
 	}
 	ci.Blocks = nb

@@ -49,7 +49,9 @@ func TestWeightedStatsGonum(t *testing.T) {
 		if gs := WeightedPopStdDev(x, w, gm); math.Abs(gs-s) > 1e-9*(1+s) {
 			t.Fatalf("std %v, gonum %v", gs, s)
 		}
-		q := rapid.Float64Range(0, 1).Draw(t, "q")
+		// Below 1: gonum's empirical quantile panics when rounding keeps its
+		// cumulative sum below q·Σw at q = 1.
+		q := rapid.Float64Range(0, 0.999).Draw(t, "q")
 		got := WeightedQuantiles(x, w, q)[0]
 		// The defining property, with room for the rounding of the two
 		// ways of summing: the weight at or below the quantile reaches q,
