@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need on a fresh Debian machine
 # (Go modules; python3-cbor2 and python3-zstandard for the format check;
-# snakemake for the workflow test), then runs the whole suite.
+# snakemake for the workflow test; chromium to render we-report's page),
+# then runs the whole suite.
 #
 #   scripts/test.sh            # everything CI runs
 set -euo pipefail
@@ -11,6 +12,7 @@ need=()
 /usr/bin/python3 -c 'import cbor2, zstandard' 2>/dev/null || need+=(python3-cbor2 python3-zstandard)
 command -v snakemake >/dev/null 2>&1 || need+=(snakemake)
 command -v make >/dev/null 2>&1 || need+=(make)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test: installing ${need[*]}" >&2
