@@ -31,7 +31,7 @@
 //     --plot): ensemble.png;
 //   - the family tree drawn from the snapshots' parent records: every
 //     walker of every cycle a line from its parent, coloured by weight,
-//     warped lineages in red: tree.png;
+//     warped lineages in teal: tree.png;
 //   - the warp events (the first 500; all in warps.csv);
 //   - the configuration: the system record (engine, integrator,
 //     particles, potential terms and parameters, observables, initial

@@ -106,6 +106,12 @@ func (tr *tree) Plot(c draw.Canvas, plt *plot.Plot) {
 	if n := len(t.Weights); n > 400 {
 		width = vg.Points(0.35)
 	}
+	// Warped lineages first, in translucent teal, under the others.
+	if len(warpPath) > 0 {
+		c.SetColor(warpColor)
+		c.SetLineWidth(width)
+		c.Stroke(warpPath)
+	}
 	c.SetLineWidth(width)
 	for b, path := range paths {
 		if len(path) == 0 {
@@ -119,17 +125,12 @@ func (tr *tree) Plot(c draw.Canvas, plt *plot.Plot) {
 		c.SetColor(col)
 		c.Stroke(path)
 	}
-	if len(warpPath) > 0 {
-		c.SetColor(color.RGBA{220, 30, 30, 255})
-		c.SetLineWidth(width * 2)
-		c.Stroke(warpPath)
-	}
 }
 
 // Tree returns the family tree as a picture: one line per walker per
 // cycle from its parent's row to its own, coloured by log10 of its
-// weight, and in red the walkers that start over in an initial state after
-// their parent was warped.
+// weight, and in teal, underneath, the walkers that start over in an
+// initial state after their parent was warped.
 func Tree(title string, t TreeData) WithBar {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	maxRows := 1
@@ -150,9 +151,9 @@ func Tree(title string, t TreeData) WithBar {
 	tr := &tree{t: t, rows: t.Layout(), lo: lo, hi: hi, maxRows: maxRows, nBuckets: 24}
 	p := NewPlot(title, "cycle", "walker (ordered by ancestry)")
 	p.Add(tr)
-	// A legend entry for the red lines.
+	// A legend entry for the warped lineages.
 	if l, err := plotter.NewLine(plotter.XYs{{X: t0(t), Y: 0}}); err == nil {
-		l.Color = color.RGBA{220, 30, 30, 255}
+		l.Color = warpColor
 		l.Width = vg.Points(1.5)
 		p.Legend.Add("after a warp", l)
 		p.Legend.Top = true
@@ -166,3 +167,7 @@ func t0(t TreeData) float64 {
 	}
 	return 0
 }
+
+// warpColor marks lineages restarted by warping: a teal that the black-body
+// colours of the weights do not contain.
+var warpColor = color.NRGBA{0, 150, 190, 150}

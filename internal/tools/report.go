@@ -259,8 +259,8 @@ func writeReport(d *runData, dir string, states []string, cycles string) (string
 		page.Sections = append(page.Sections, sec)
 
 		tree := reportSection{ID: "tree", Title: "Family tree",
-			Intro: "Every walker of every cycle as a line from its parent (through cloning and merging) to itself, ordered so that lines never cross, coloured by weight; red lines start over in an initial state after their parent reached a target."}
-		if err := figure.SaveSize(filepath.Join(dir, "tree.png"), 2*figure.Width, 2*figure.PanelHeight, figure.Tree(name+": family tree", treeData(d.run))); err != nil {
+			Intro: "Every walker of every cycle as a line from its parent (through cloning and merging) to itself, ordered so that lines never cross, coloured by weight; teal lines start over in an initial state after their parent reached a target."}
+		if err := figure.SaveSize(filepath.Join(dir, "tree.png"), 1.5*figure.Width, 1.5*figure.PanelHeight, figure.Tree(name+": family tree", treeData(d.run))); err != nil {
 			return "", err
 		}
 		tree.Figures = append(tree.Figures, reportFigure{"tree.png", "the run's family tree"})
@@ -275,7 +275,7 @@ func writeReport(d *runData, dir string, states []string, cycles string) (string
 	for i, w := range warps {
 		wt.row(w.Cycle, w.Walker, w.Weight, w.Target, w.Cond)
 		if i < maxWarpRows {
-			page.Warps = append(page.Warps, []string{strconv.FormatUint(w.Cycle, 10), strconv.Itoa(w.Walker), fmtNum(w.Weight), strconv.Itoa(w.Target), w.Cond})
+			page.Warps = append(page.Warps, []string{strconv.FormatUint(w.Cycle, 10), strconv.Itoa(w.Walker), strconv.FormatFloat(w.Weight, 'g', 6, 64), strconv.Itoa(w.Target), w.Cond})
 		}
 	}
 	page.WarpsShown = len(page.Warps)
@@ -495,7 +495,7 @@ nav a { margin-right: 1em; }
 
 <h2 id="warps">Warp events</h2>
 {{if .WarpCount}}<p>{{.WarpCount}} walkers reached a target and were returned to an initial state{{if lt .WarpsShown .WarpCount}}; the first {{.WarpsShown}} are listed, all are in <a href="warps.csv">warps.csv</a>{{else}} (also in <a href="warps.csv">warps.csv</a>){{end}}.</p>
-<table><tr><th>cycle</th><th>walker</th><th>weight</th><th>initial state</th><th>condition met</th></tr>
+<table><tr><th>cycle</th><th>walker</th><th>weight (6 digits; exact in warps.csv)</th><th>initial state</th><th>condition met</th></tr>
 {{range .Warps}}<tr>{{range $i, $c := .}}<td{{if lt $i 4}} class="num"{{end}}>{{$c}}</td>{{end}}</tr>
 {{end}}</table>{{else}}<p>No walker reached a target.</p>{{end}}
 
