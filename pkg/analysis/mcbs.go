@@ -77,12 +77,16 @@ func CorrelationLength(x []float64, alpha float64, sets int, r *rand.Rand) int {
 	if constant {
 		return 0
 	}
+	lbi, ubi := percentileIndices(sets, alpha)
+	elems := make([]float64, sets)
 	// The synthetic sets, each centred on its own mean, with the sum of
-	// its squared deviations: the lag-k element then costs one pass.
-	synth := make([]float64, sets*n)
+	// its squared deviations, are drawn once and kept when they fit in
+	// synthMemory; otherwise fresh ones are drawn for every lag (mclib's
+	// mcbs_correltime_fullauto), which keeps memory at one set.
+	keep := sets*n <= synthMemory/8
+	var synth []float64
 	norms := make([]float64, sets)
-	for s := 0; s < sets; s++ {
-		row := synth[s*n : (s+1)*n]
+	draw := func(row []float64) float64 {
 		var m float64
 		for i := range row {
 			row[i] = x[r.IntN(n)]
@@ -94,22 +98,35 @@ func CorrelationLength(x []float64, alpha float64, sets int, r *rand.Rand) int {
 			row[i] -= m
 			norm += row[i] * row[i]
 		}
-		norms[s] = norm
+		return norm
 	}
-	lbi, ubi := percentileIndices(sets, alpha)
-	elems := make([]float64, sets)
+	if keep {
+		synth = make([]float64, sets*n)
+		for s := 0; s < sets; s++ {
+			norms[s] = draw(synth[s*n : (s+1)*n])
+		}
+	} else {
+		synth = make([]float64, n)
+	}
 	for k := 1; k < n/2; k++ {
 		rho := Autocorrelation(x, k)
 		scale := float64(n) / float64(n-k)
 		for s := 0; s < sets; s++ {
-			row := synth[s*n : (s+1)*n]
+			var row []float64
+			norm := norms[s]
+			if keep {
+				row = synth[s*n : (s+1)*n]
+			} else {
+				row = synth
+				norm = draw(row)
+			}
 			var acc float64
 			for i := 0; i < n-k; i++ {
 				acc += row[i] * row[i+k]
 			}
 			// A synthetic set of one repeated value has no defined
 			// autocorrelation (NaN), as in mclib; it sorts last.
-			elems[s] = acc * scale / norms[s]
+			elems[s] = acc * scale / norm
 		}
 		sortNaNLast(elems)
 		if rho > elems[lbi] && rho < elems[ubi] {
@@ -118,6 +135,10 @@ func CorrelationLength(x []float64, alpha float64, sets int, r *rand.Rand) int {
 	}
 	return n
 }
+
+// synthMemory bounds the bytes CorrelationLength keeps in synthetic data
+// sets (1000 sets of 8000 cycles).
+var synthMemory = 64 << 20
 
 func sortNaNLast(x []float64) {
 	slices.SortFunc(x, func(a, b float64) int {

@@ -184,3 +184,25 @@ func TestRunningMeans(t *testing.T) {
 		}
 	}
 }
+
+// TestCorrelationLengthLarge takes the path for data sets too large to
+// keep 1000 synthetic copies of (fresh copies for every lag, mclib's
+// mcbs_correltime_fullauto): it finds the same kind of length.
+func TestCorrelationLengthLarge(t *testing.T) {
+	old := synthMemory
+	t.Cleanup(func() { synthMemory = old })
+	synthMemory = 8 * 1000 * 100 // less than 1000 sets of 300
+	r := rand.New(rand.NewPCG(5, 6))
+	if l := CorrelationLength(ar1(300, 0.9, r), 0.05, 1000, r); l < 5 || l >= 150 {
+		t.Errorf("AR(1) φ = 0.9: correlation length %d", l)
+	}
+	zero := 0
+	for range 10 {
+		if CorrelationLength(ar1(300, 0, r), 0.05, 1000, r) == 0 {
+			zero++
+		}
+	}
+	if zero < 7 {
+		t.Errorf("independent data: length 0 in %d of 10 sets", zero)
+	}
+}
