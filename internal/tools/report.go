@@ -203,7 +203,11 @@ func writeReport(d *runData, dir string, states []string, cycles string) (string
 		case len(obs) == 0 || len(obs) > 2:
 			sec.Note = "The model bins one or two observables; this system has " + strconv.Itoa(len(obs)) + " (run we-msm --obs)."
 		default:
-			res, err := computeMSM(d, msmOptions{obs: strings.Join(obs, ","), bins: map[bool]string{true: "50", false: "20"}[len(obs) == 1], cycles: cycles, states: states})
+			bins := "50" // 50 fine bins, or 20 × 20 for two observables
+			if len(obs) == 2 {
+				bins = "20"
+			}
+			res, err := computeMSM(d, msmOptions{obs: strings.Join(obs, ","), bins: bins, cycles: cycles, states: states})
 			if err != nil {
 				sec.Note = err.Error()
 				break
