@@ -27,6 +27,7 @@ type rateOptions struct {
 	evolution int
 	window    int
 	seed      uint64
+	noCI      bool // the fluxes only (--csv): no bootstrap
 }
 
 // rateSeries is one flux: into a target (data = [flux]) or from one
@@ -90,6 +91,7 @@ func rateRun(env *cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	o.noCI = *asCSV && *plotFile == ""
 	res, err := computeRates(d, o)
 	if err != nil {
 		return err
@@ -186,6 +188,9 @@ func computeRates(d *runData, o rateOptions) (*rateResult, error) {
 		seed uint64
 	}
 	var jobs []job
+	if o.noCI {
+		return res, nil
+	}
 	for si, s := range res.series {
 		jobs = append(jobs, job{s, -1, o.seed*1_000_003 + uint64(si)*1009})
 		n := len(s.data[0])

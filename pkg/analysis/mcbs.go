@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"gonum.org/v1/gonum/dsp/fourier"
 )
 
 // Autocorrelation returns the lag-k sample autocorrelation of x as
@@ -108,7 +110,13 @@ func CorrelationLength(x []float64, alpha float64, sets int, r *rand.Rand) int {
 	} else {
 		synth = make([]float64, n)
 	}
+	// The first lags are summed directly (most data decorrelate within
+	// them); past them, every lag of the kept sets at once by FFT.
+	var sums []float64
 	for k := 1; k < n/2; k++ {
+		if keep && k == directLags+1 {
+			sums = lagSums(synth, sets, n)
+		}
 		rho := Autocorrelation(x, k)
 		scale := float64(n) / float64(n-k)
 		for s := 0; s < sets; s++ {
@@ -121,8 +129,12 @@ func CorrelationLength(x []float64, alpha float64, sets int, r *rand.Rand) int {
 				norm = draw(row)
 			}
 			var acc float64
-			for i := 0; i < n-k; i++ {
-				acc += row[i] * row[i+k]
+			if sums != nil {
+				acc = sums[s*(n/2)+k]
+			} else {
+				for i := 0; i < n-k; i++ {
+					acc += row[i] * row[i+k]
+				}
 			}
 			// A synthetic set of one repeated value has no defined
 			// autocorrelation (NaN), as in mclib; it sorts last.
@@ -139,6 +151,40 @@ func CorrelationLength(x []float64, alpha float64, sets int, r *rand.Rand) int {
 // synthMemory bounds the bytes CorrelationLength keeps in synthetic data
 // sets (1000 sets of 8000 cycles).
 var synthMemory = 64 << 20
+
+// directLags are the lags CorrelationLength sums directly before it
+// turns to lagSums.
+const directLags = 32
+
+// lagSums returns, for each of the sets rows of length n in synth, the
+// lagged products Σ_{i<n−k} row_i·row_{i+k} for k < n/2, at s·(n/2)+k: the
+// inverse FFT of the power spectrum of the row padded with zeros to at
+// least 2n (Wiener–Khinchin), O(n log n) per row instead of O(n) per lag.
+func lagSums(synth []float64, sets, n int) []float64 {
+	size := 1
+	for size < 2*n {
+		size *= 2
+	}
+	fft := fourier.NewFFT(size)
+	seq := make([]float64, size)
+	coeff := make([]complex128, size/2+1)
+	back := make([]float64, size)
+	half := n / 2
+	out := make([]float64, sets*half)
+	for s := 0; s < sets; s++ {
+		copy(seq, synth[s*n:(s+1)*n])
+		clear(seq[n:])
+		fft.Coefficients(coeff, seq)
+		for i, c := range coeff {
+			coeff[i] = complex(real(c)*real(c)+imag(c)*imag(c), 0)
+		}
+		fft.Sequence(back, coeff)
+		for k := 0; k < half; k++ {
+			out[s*half+k] = back[k] / float64(size)
+		}
+	}
+	return out
+}
 
 func sortNaNLast(x []float64) {
 	slices.SortFunc(x, func(a, b float64) int {

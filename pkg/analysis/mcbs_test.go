@@ -206,3 +206,27 @@ func TestCorrelationLengthLarge(t *testing.T) {
 		t.Errorf("independent data: length 0 in %d of 10 sets", zero)
 	}
 }
+
+// TestLagSums: the FFT's lagged products equal the direct sums.
+func TestLagSums(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{4, 5, 64, 301} {
+		synth := make([]float64, 3*n)
+		for i := range synth {
+			synth[i] = r.NormFloat64()
+		}
+		sums := lagSums(synth, 3, n)
+		for s := range 3 {
+			row := synth[s*n : (s+1)*n]
+			for k := 0; k < n/2; k++ {
+				var want float64
+				for i := 0; i < n-k; i++ {
+					want += row[i] * row[i+k]
+				}
+				if got := sums[s*(n/2)+k]; math.Abs(got-want) > 1e-9*(1+math.Abs(want)) {
+					t.Fatalf("n %d set %d lag %d: %v, want %v", n, s, k, got, want)
+				}
+			}
+		}
+	}
+}
