@@ -8,8 +8,9 @@
 //
 // Flags:
 //
-//	-o DIR        the directory to write into (created when missing; files
-//	              of an earlier report there are replaced)
+//	-o DIR        the directory to write into (created when missing); the
+//	              files it writes replace those of an earlier report, any
+//	              other file there is left alone
 //	--state S     macrostates, as in we-rate and we-assign (repeatable):
 //	              adds their rates, occupancy and haMSM rates
 //	--cycles A:B  the window of cycles for rates, profiles and the haMSM
