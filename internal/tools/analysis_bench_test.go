@@ -22,7 +22,7 @@ func BenchmarkAnalysis(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("WE_BENCH_CYCLES")); err == nil && v > 0 {
 		cycles = v
 	}
-	st, _ := benchStore(b)
+	st := physicsStore(b)
 	h := runTool(b, Init, "--store", st, "--system", "lj-pair", "--set", "epsilon=2", "--walkers", "48", "--seed", "7")
 	for range cycles {
 		h = runTool(b, Step, "--store", st, "--steps", "20", h)

@@ -24,7 +24,7 @@ import (
 
 // physicsStore returns a fresh store directory on a tmpfs when there is
 // one, so that fsync does not dominate a test of a few hundred cycles.
-func physicsStore(t *testing.T) string {
+func physicsStore(t testing.TB) string {
 	t.Helper()
 	base := "/dev/shm"
 	if _, err := os.Stat(base); err != nil {
