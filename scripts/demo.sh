@@ -15,6 +15,9 @@
 #   scripts/demo.sh                 # 100 cycles of 1000 steps each
 #   CYCLES=500 scripts/demo.sh      # longer
 #
+# It ends by writing an HTML report of the second run (we-report) into
+# ./demo-report (REPORT=DIR elsewhere) and printing where it is.
+#
 # Everything is deterministic: running it again prints the same hashes and
 # costs almost nothing (every stage is memoised in the store).
 set -euo pipefail
@@ -66,3 +69,7 @@ we-ls runs
 echo
 echo "== store"
 we-fsck 2>&1 | sed 's/^we-fsck: //'
+echo
+echo "== report of the unbinding run"
+report=$(we-report "$last" -o "${REPORT:-$PWD/demo-report}" --state 'bound:r<0.45' --state 'unbound:r>0.9')
+echo "open $report in a browser: rates with confidence intervals, free-energy profile, family tree, configuration"

@@ -4,8 +4,9 @@
 # make and snakemake for the workflow test; zstd for the cross-check of the
 # store's frames; python3-mdtraj and python3-simtk for the MDTraj
 # cross-checks on villin; libxml2-utils (xmllint) and python3-networkx for
-# the GEXF family trees), then runs the whole suite, and the packages with
-# concurrency once more under the race detector.
+# the GEXF family trees; chromium to render we-report's page), then runs
+# the whole suite, and the packages with concurrency once more under the
+# race detector.
 #
 #   scripts/test.sh            # everything CI runs
 set -euo pipefail
@@ -21,6 +22,7 @@ command -v make >/dev/null 2>&1 || need+=(make)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 /usr/bin/python3 -c 'import networkx' 2>/dev/null || need+=(python3-networkx)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test: installing ${need[*]}" >&2

@@ -7,9 +7,15 @@
 //
 // Usage:
 //
-//	we-summary [--json] [--store DIR] [HASH]
+//	we-summary [--json] [--plot FILE] [--store DIR] [HASH]
 //
-// HASH is read from stdin when not given. we-summary never writes.
+// HASH is read from stdin when not given. we-summary never writes to the
+// store. --plot FILE also draws, per cycle, the distribution of the
+// weights of the walkers entering it (smallest, median, largest, 5–95 %),
+// the numbers of walkers, distinct states and occupied resampler regions
+// or bins, and the walkers in each region or bin, into FILE (.png or
+// .svg). we-profile, we-rate, we-assign and we-msm analyse further;
+// we-report gathers everything into a web page.
 //
 // Exit status: 0 success, 1 failure, 2 usage error.
 package main

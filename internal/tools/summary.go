@@ -3,9 +3,10 @@ package tools
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
+	"io"
 
 	"github.com/wepipe/wepipe/internal/cli"
+	"github.com/wepipe/wepipe/internal/figure"
 	"github.com/wepipe/wepipe/pkg/analysis"
 	"github.com/wepipe/wepipe/pkg/lineage"
 )
@@ -18,9 +19,15 @@ func Summary(env *cli.Env, args []string) int {
 func summaryRun(env *cli.Env, args []string) error {
 	fs, storeDir := env.FlagSet()
 	asJSON := fs.Bool("json", false, "print JSON")
+	plotFile := fs.String("plot", "", "also draw the weights, walkers and regions per cycle into FILE (.png or .svg)")
 	pos, err := env.Parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if *plotFile != "" {
+		if _, err := figure.Format(*plotFile); err != nil {
+			return cli.Usagef("--plot: %v", err)
+		}
 	}
 	st, h, snap, err := env.InputSnapshot(*storeDir, pos)
 	if err != nil {
@@ -34,63 +41,66 @@ func summaryRun(env *cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Dynamics time per cycle: the steps of the we-step snapshots between
-	// resamplings, times the time step.
-	var perCycle []float64
-	var steps, resamples int
-	var stepsPerCycle []int
-	cycleSteps := 0
-	for _, e := range hist {
-		switch e.Snap.Op.Tool {
-		case "we-step":
-			n, _ := strconv.Atoi(e.Snap.Op.Params["steps"])
-			steps += n
-			cycleSteps += n
-		case "we-resample":
-			var w float64
-			for _, x := range e.Snap.Warps {
-				w += x.Weight
-			}
-			perCycle = append(perCycle, w)
-			stepsPerCycle = append(stepsPerCycle, cycleSteps)
-			cycleSteps = 0
-			resamples++
+	run, err := analysis.NewRun(hist, sys.Integrator.Timestep)
+	if err != nil {
+		return err
+	}
+	d := &runData{st: st, hash: h, snap: snap, sys: sys, hist: hist, run: run}
+	if *asJSON {
+		err = writeSummaryJSON(env.Stdout, d)
+	} else {
+		err = writeSummaryText(env.Stdout, d)
+	}
+	if err != nil || *plotFile == "" {
+		return err
+	}
+	if len(dynamicCycles(run)) == 0 {
+		return fmt.Errorf("--plot: the history has no cycle with dynamics to plot")
+	}
+	return figure.Save(*plotFile, runFigure(run, sys.Name)...)
+}
+
+func writeSummaryJSON(w io.Writer, d *runData) error {
+	sys, run := d.sys, d.run
+	flux := analysis.FluxFrom(run.WarpedPerCycle(), run.Tau)
+	ens := analysis.Describe(d.snap, sys.ObsNames())
+	return json.NewEncoder(w).Encode(map[string]any{
+		"snapshot": d.hash.String(), "system": sys.Name, "cycle": d.snap.Cycle, "snapshots": len(d.hist),
+		"walkers": ens.Walkers, "states": ens.States, "weight_sum": ens.WeightSum,
+		"min_weight": ens.MinWeight, "max_weight": ens.MaxWeight, "obs": ens.Obs,
+		"warps": run.Warps(), "warped_weight": flux.Weight, "tau_ps": run.Tau,
+		"flux_per_cycle": flux.PerCycle, "flux_stderr": flux.StdErr, "rate_per_ps": flux.Rate,
+		"simulated_ps": float64(run.Steps) * sys.Integrator.Timestep * float64(ens.Walkers),
+	})
+}
+
+func writeSummaryText(w io.Writer, d *runData) error {
+	sys, run, snap := d.sys, d.run, d.snap
+	flux := analysis.FluxFrom(run.WarpedPerCycle(), run.Tau)
+	ens := analysis.Describe(snap, sys.ObsNames())
+	nw := run.Warps()
+	var err error
+	pf := func(format string, a ...any) {
+		if err == nil {
+			_, err = fmt.Fprintf(w, format, a...)
 		}
 	}
-	tau := 0.0
-	if resamples > 0 {
-		tau = float64(steps-cycleSteps) / float64(resamples) * sys.Integrator.Timestep
-	}
-	flux := analysis.FluxFrom(perCycle, tau)
-	ens := analysis.Describe(snap, sys.ObsNames())
-	if *asJSON {
-		return json.NewEncoder(env.Stdout).Encode(map[string]any{
-			"snapshot": h.String(), "system": sys.Name, "cycle": snap.Cycle, "snapshots": len(hist),
-			"walkers": ens.Walkers, "states": ens.States, "weight_sum": ens.WeightSum,
-			"min_weight": ens.MinWeight, "max_weight": ens.MaxWeight, "obs": ens.Obs,
-			"warps": len(lineage.Warps(hist)), "warped_weight": flux.Weight, "tau_ps": tau,
-			"flux_per_cycle": flux.PerCycle, "flux_stderr": flux.StdErr, "rate_per_ps": flux.Rate,
-			"simulated_ps": float64(steps) * sys.Integrator.Timestep * float64(ens.Walkers),
-		})
-	}
-	w := env.Stdout
-	fmt.Fprintf(w, "snapshot     %s\n", h)
-	fmt.Fprintf(w, "system       %s (%d atoms, %s engine, %g K)\n", sys.Name, sys.NAtoms(), sys.Engine, sys.Integrator.Temperature)
-	fmt.Fprintf(w, "history      %d snapshots, cycle %d, %d resamplings, %d steps per walker (%.4g ps)\n", len(hist), snap.Cycle, resamples, steps, float64(steps)*sys.Integrator.Timestep)
-	fmt.Fprintf(w, "ensemble     %d walkers on %d distinct states, Σw = %.15f\n", ens.Walkers, ens.States, ens.WeightSum)
-	fmt.Fprintf(w, "weights      min %.3e, max %.3e\n", ens.MinWeight, ens.MaxWeight)
+	pf("snapshot     %s\n", d.hash)
+	pf("system       %s (%d atoms, %s engine, %g K)\n", sys.Name, sys.NAtoms(), sys.Engine, sys.Integrator.Temperature)
+	pf("history      %d snapshots, cycle %d, %d resamplings, %d steps per walker (%.4g ps)\n", len(d.hist), snap.Cycle, run.Resamplings, run.Steps, float64(run.Steps)*sys.Integrator.Timestep)
+	pf("ensemble     %d walkers on %d distinct states, Σw = %.15f\n", ens.Walkers, ens.States, ens.WeightSum)
+	pf("weights      min %.3e, max %.3e\n", ens.MinWeight, ens.MaxWeight)
 	for _, o := range ens.Obs {
 		q := analysis.Quantiles(snap, o.Name, 0.05, 0.5, 0.95)
-		fmt.Fprintf(w, "observable   %s: weighted mean %.4g ± %.3g (sd); 5%%/50%%/95%% %.4g / %.4g / %.4g; range %.4g … %.4g\n",
+		pf("observable   %s: weighted mean %.4g ± %.3g (sd); 5%%/50%%/95%% %.4g / %.4g / %.4g; range %.4g … %.4g\n",
 			o.Name, o.Mean, o.Std, q[0], q[1], q[2], o.Min, o.Max)
 	}
-	nw := len(lineage.Warps(hist))
 	if nw == 0 {
-		fmt.Fprintf(w, "warps        none: no walker reached a target\n")
+		pf("warps        none: no walker reached a target\n")
 	} else {
-		fmt.Fprintf(w, "warps        %d walkers reached a target, total weight %.4g\n", nw, flux.Weight)
-		fmt.Fprintf(w, "flux         %.4g ± %.2g per cycle (τ = %.4g ps): rate %.4g /ps, MFPT %.4g ps (Hill relation; needs steady state)\n",
-			flux.PerCycle, flux.StdErr, tau, flux.Rate, flux.MFPT)
+		pf("warps        %d walkers reached a target, total weight %.4g\n", nw, flux.Weight)
+		pf("flux         %.4g ± %.2g per cycle (τ = %.4g ps): rate %.4g /ps, MFPT %.4g ps (Hill relation; needs steady state)\n",
+			flux.PerCycle, flux.StdErr, run.Tau, flux.Rate, flux.MFPT)
 	}
-	return nil
+	return err
 }
