@@ -15,8 +15,9 @@
 #   scripts/demo.sh                 # 100 cycles of 1000 steps each
 #   CYCLES=500 scripts/demo.sh      # longer
 #
-# It ends by writing an HTML report of the second run (we-report) into
-# ./demo-report (REPORT=DIR elsewhere) and printing where it is.
+# The runs are made by we-run (a run record each, listed at the end). It
+# ends with the rate of the second run and an HTML report of it (we-report)
+# in ./demo.out/report (REPORT=DIR elsewhere), and prints where it is.
 #
 # Everything is deterministic: running it again prints the same hashes and
 # costs almost nothing (every stage is memoised in the store).
@@ -35,18 +36,17 @@ export PATH="$PWD/bin:$PATH"
 run() { # title, then we-init flags
   local title=$1
   shift
-  local h t0 t1
-  h=$(we-init --system lj-pair --walkers "$WALKERS" --seed 7 "$@")
+  local t0 t1
   t0=$(date +%s.%N)
-  for _ in $(seq "$CYCLES"); do
-    h=$(we-step --steps "$STEPS" "${FRAMES[@]}" "$h" | we-resample "${RESAMPLE[@]}")
-  done
+  # One process runs every cycle (the same hashes as the loop
+  # h=$(we-step … $h | we-resample …)); -q: no log line per cycle.
+  last=$(we-run -q --init "--system lj-pair --walkers $WALKERS --seed 7 $*" --cycles "$CYCLES" --steps "$STEPS" \
+    "${FRAMES[@]}" -- "${RESAMPLE[@]}")
   t1=$(date +%s.%N)
   echo
   echo "== $title"
   echo "$CYCLES cycles of $STEPS steps x $WALKERS walkers in $(awk "BEGIN{printf \"%.2f\", $t1 - $t0}") s"
-  we-summary "$h"
-  last=$h
+  we-summary "$last"
 }
 
 FRAMES=()
@@ -55,6 +55,9 @@ run "wepy's LJ pair (epsilon 41.84 kJ/mol)"
 # 0.1 ps), so that its pathways are smooth trajectories.
 FRAMES=(--frames 20)
 run "a weakly bound LJ pair (epsilon 2 kJ/mol): unbinding" --set epsilon=2
+echo
+echo "== its unbinding rate, with a block-bootstrap confidence interval (we-rate)"
+we-rate "$last" --evolution 0
 mkdir -p demo.out
 we-gexf "$last" -o demo.out/tree.gexf
 echo "family tree    demo.out/tree.gexf: open it in Gephi (File > Open; cycles run down the page), or networkx.read_gexf"
@@ -71,5 +74,5 @@ echo "== store"
 we-fsck 2>&1 | sed 's/^we-fsck: //'
 echo
 echo "== report of the unbinding run"
-report=$(we-report "$last" -o "${REPORT:-$PWD/demo-report}" --state 'bound:r<0.45' --state 'unbound:r>0.9')
+report=$(we-report "$last" -o "${REPORT:-$PWD/demo.out/report}" --state 'bound:r<0.45' --state 'unbound:r>0.9')
 echo "open $report in a browser: rates with confidence intervals, free-energy profile, family tree, configuration"
