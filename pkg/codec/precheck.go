@@ -76,11 +76,11 @@ var errLeave = errors.New("left to the decoder")
 type shapeKind uint8
 
 const (
-	opaque shapeKind = iota // anything: walked generically
-	scalar                  // a number, a text, bytes: one item, no allocation per element
-	sliceOf                 // a slice of elem
-	mapOf                   // a map of key to elem
-	structOf                // a struct of fields
+	opaque   shapeKind = iota // anything: walked generically
+	scalar                    // a number, a text, bytes: one item, no allocation per element
+	sliceOf                   // a slice of elem
+	mapOf                     // a map of key to elem
+	structOf                  // a struct of fields
 )
 
 // shape is what the walk needs to know about a Go type.
