@@ -53,6 +53,15 @@ type Store struct {
 // ErrNotFound reports an object that is not in the store.
 var ErrNotFound = errors.New("not in the store")
 
+// ErrNotRegular reports a store entry that is not a regular file where
+// one belongs (an object, the marker, a memo entry): a symbolic link, a
+// FIFO, a socket, a device or a directory. Readers refuse it without
+// following or opening it in a way that could block (FORMAT.md §1.1).
+var ErrNotRegular = errors.New("not a regular file")
+
+// notRegular is ErrNotRegular saying what the entry is.
+func notRegular(what string) error { return fmt.Errorf("%w (%s)", ErrNotRegular, what) }
+
 // ErrNoStore reports a directory that is not a store.
 var ErrNoStore = errors.New("no store")
 
@@ -76,6 +85,9 @@ func Open(dir string) (*Store, error) {
 			return nil, fmt.Errorf("store %s: %w: the directory has no %s marker (not a wepipe store)", dir, ErrNoStore, markerName)
 		}
 		return nil, fmt.Errorf("store %s: %w", dir, err)
+	}
+	if err := checkLayout(dir); err != nil {
+		return nil, err
 	}
 	const head = "wepipe store\n"
 	if !strings.HasPrefix(string(b), head) {
@@ -109,6 +121,9 @@ func Create(dir string) (*Store, error) {
 				return nil, fmt.Errorf("store %s: the directory exists, holds %q and is not a wepipe store", dir, e.Name())
 			}
 		}
+		if err := checkLayout(dir); err != nil {
+			return nil, err
+		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("create store %s: %w", dir, err)
 	}
@@ -136,6 +151,38 @@ func Create(dir string) (*Store, error) {
 	return Open(dir)
 }
 
+// layoutDirs are the directories of a store, relative to it.
+var layoutDirs = func() []string {
+	d := []string{objectsDir, tmpDir, memoDir, corruptDir}
+	for _, k := range record.Kinds {
+		d = append(d, filepath.Join(objectsDir, string(k)))
+	}
+	return d
+}()
+
+// checkLayout refuses a store whose directories (those that exist) are
+// symbolic links or not directories: nothing is ever followed out of a
+// store (FORMAT.md §1.1), so that its readers never read, and its writers
+// and we-fsck never write, remove or move, a file of another directory or
+// another store. The store's own directory may be a link. Operations that
+// remove or move files (Check) also open each directory without following
+// links (dirAt), in case one is replaced after Open.
+func checkLayout(dir string) error {
+	for _, d := range layoutDirs {
+		st, err := os.Lstat(filepath.Join(dir, d))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return fmt.Errorf("store %s: %w", dir, err)
+		case st.Mode()&fs.ModeSymlink != 0:
+			return fmt.Errorf("store %s: %s is a symbolic link; a store's directories must be its own, never links out of it (link the store directory itself instead)", dir, d)
+		case !st.IsDir():
+			return fmt.Errorf("store %s: %s is not a directory", dir, d)
+		}
+	}
+	return nil
+}
+
 // Dir is the store's directory.
 func (s *Store) Dir() string { return s.dir }
 
@@ -148,20 +195,22 @@ func (s *Store) kindDir(k record.Kind) string {
 	return filepath.Join(s.dir, objectsDir, string(k))
 }
 
-// Kind returns the kind of object h, or ErrNotFound.
+// Kind returns the kind of object h, or ErrNotFound. Only a regular file
+// is an object: a symbolic link, a FIFO or a directory under an object's
+// name is not one (readers report it as corrupt).
 func (s *Store) Kind(h record.Hash) (record.Kind, error) {
 	for _, k := range record.Kinds {
-		if _, err := os.Stat(s.Path(k, h)); err == nil {
+		if isRegular(s.Path(k, h)) {
 			return k, nil
 		}
 	}
 	return "", fmt.Errorf("object %s: %w", h.Short(), ErrNotFound)
 }
 
-// Has reports whether object h of kind k exists.
+// Has reports whether object h of kind k exists: its file is a regular
+// file (not a symbolic link, whatever it points to).
 func (s *Store) Has(k record.Kind, h record.Hash) bool {
-	_, err := os.Stat(s.Path(k, h))
-	return err == nil
+	return isRegular(s.Path(k, h))
 }
 
 // List returns the hashes of every object of kind k, sorted.

@@ -80,22 +80,29 @@ func fetch(src *Store, k record.Kind, h record.Hash) fetched {
 	p := src.Path(k, h)
 	zb, err := readSized(p, MaxObjectSize)
 	if err != nil {
-		return fetched{err: err}
+		return fetched{err: plain(fileError(k, h, p, err))}
 	}
-	z := append([]byte(nil), (*zb)...)
-	putBuf(zb)
-	data, buf, err := decompress(z, true)
+	z := append([]byte(nil), zb.b...)
+	zb.release()
+	c, err := decompress(z, true)
 	if err != nil {
 		return fetched{err: err}
 	}
-	o, err := verifyDecode(data, k, h)
-	if buf != nil {
-		putBuf(buf)
-	}
+	o, err := verifyDecode(c.data, k, h)
+	c.release()
 	if err != nil {
 		return fetched{err: err}
 	}
 	return fetched{it: Item{Kind: k, Hash: h, Z: z}, refs: typedRefs(o)}
+}
+
+// plain is err without the *CorruptError around it (whose message names
+// the file and gives advice), for problems that name the file themselves.
+func plain(err error) error {
+	if ce := (*CorruptError)(nil); errors.As(err, &ce) {
+		return ce.Err
+	}
+	return err
 }
 
 // orderSnapshots verifies the snapshots to copy and returns them with
