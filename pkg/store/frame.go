@@ -139,11 +139,16 @@ func decompress(z []byte, pooled bool) (content, error) {
 			return content{}, fmt.Errorf("zstd: frame declares %d bytes, its blocks hold %d", f.hdr.FrameContentSize, f.bound)
 		}
 		n = f.hdr.FrameContentSize
-	case n > limit && f.exact:
-		return content{}, fmt.Errorf("decompressed size exceeds the limit of %d bytes", limit)
-	case n > limit:
-		// Many small compressed blocks (or a bomb): count the content
-		// first, keeping only the window.
+	case f.exact:
+		if n > limit {
+			return content{}, fmt.Errorf("decompressed size exceeds the limit of %d bytes", limit)
+		}
+	default:
+		// No declared size and compressed blocks: the bound may be twice
+		// the content (encoders that write 64 KiB blocks) or far more (a
+		// bomb). Count the content first, keeping only the window, then
+		// decode into a buffer of its size. Such frames come from other
+		// writers only (ours declare the size), so the second pass is rare.
 		if n, err = countContent(z, f.hdr.WindowSize); err != nil {
 			return content{}, err
 		}
@@ -170,13 +175,14 @@ func decompress(z []byte, pooled bool) (content, error) {
 		return content{}, err
 	}
 	out, err := d.DecodeAll(z, dst)
+	tooMuch := errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrFrameSizeExceeded) || err == nil && uint64(len(out)) > n
 	switch {
-	case errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) || err == nil && uint64(len(out)) > limit:
+	case tooMuch && f.hdr.HasFCS:
+		err = fmt.Errorf("zstd: frame holds more than the %d bytes it declares", n)
+	case tooMuch:
 		err = fmt.Errorf("decompressed size exceeds the limit of %d bytes", limit)
 	case err != nil:
 		err = fmt.Errorf("zstd: %w", err)
-	case uint64(len(out)) > n:
-		err = fmt.Errorf("zstd: frame holds more than the %d bytes it declares", n)
 	}
 	if err != nil {
 		c.release()

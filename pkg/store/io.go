@@ -53,7 +53,7 @@ func decoderFor(limit int64) (*zstd.Decoder, error) {
 	if d := decoder.Load(); d != nil && d.limit == limit {
 		return d.d, nil
 	}
-	d, err := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(uint64(limit)))
+	d, err := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(uint64(limit)), zstd.WithDecoderMaxWindow(maxWindow))
 	if err != nil {
 		return nil, err
 	}
