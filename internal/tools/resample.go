@@ -53,8 +53,9 @@ func resampleRun(env *cli.Env, args []string) error {
 		return err
 	}
 	key := store.MemoKey("we-resample", Version, in.String(), fmt.Sprint(cfg.Params))
-	if hs, ok := st.Memo(key); ok && len(hs) == 1 {
-		env.PrintHash(hs[0])
+	op := record.Op{Tool: "we-resample", Version: Version, Params: cfg.Params}
+	if h, ok := st.VerifiedMemo(key, record.KindSnapshot, store.MadeBy(in, op)); ok {
+		env.PrintHash(h)
 		return nil
 	}
 	if len(snap.Walkers) >= parallelWalkers {
@@ -64,13 +65,10 @@ func resampleRun(env *cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// The input's states are present, since the input snapshot is: only
-	// the initial states that warping brought in are checked.
-	present := map[record.Hash]bool{in: true, snap.System: true}
-	for _, w := range snap.Walkers {
-		present[w.State] = true
-	}
-	h, err := st.PutAfter(out, present)
+	// The input snapshot and the system were read and verified; the
+	// walkers' states are checked (a state missing under the input must
+	// not be referenced by a new snapshot too, FORMAT.md §1.2).
+	h, err := st.PutAfter(out, map[record.Hash]bool{in: true, snap.System: true})
 	if err != nil {
 		return fmt.Errorf("store snapshot: %w", err)
 	}

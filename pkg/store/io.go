@@ -486,6 +486,9 @@ func (s *Store) putLarge(k record.Kind, data []byte) (record.Hash, error) {
 	}
 	dst := s.Path(k, h)
 	moved, err := renameNew(tmp, dst)
+	if err == nil && !moved {
+		err = s.keepOrReplace(k, h, tmp)
+	}
 	if err != nil || !moved {
 		os.Remove(tmp)
 	}

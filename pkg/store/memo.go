@@ -91,10 +91,13 @@ func MadeBy(parent record.Hash, op record.Op) func(record.Object) bool {
 	}
 }
 
-// PutAfter is Put for a writer that knows some of o's references exist:
-// written lists them, and only the other references are checked for
-// existence (we-resample's snapshot references the input's 48 states;
-// checking them again would cost a lookup each).
+// PutAfter is Put for a writer that knows some of o's references are
+// intact: written lists only objects the writer has itself written
+// (earlier in the batch or before) or read and verified (loaded) — never
+// objects it merely saw referenced, such as the states of an input
+// snapshot, which may be missing (FORMAT.md §1.2: an object is written only
+// after everything it references exists). Every other reference is
+// checked: a regular file of the right kind under its name (CheckRefs).
 func (s *Store) PutAfter(o record.Object, written map[record.Hash]bool) (record.Hash, error) {
 	it, err := s.ItemAfter(o, written)
 	if err != nil {
@@ -104,8 +107,8 @@ func (s *Store) PutAfter(o record.Object, written map[record.Hash]bool) (record.
 }
 
 // ItemAfter encodes and validates o, and checks its references as
-// PutAfter does, for a Batch (or PutLayers) whose earlier layers hold the
-// references listed in written.
+// PutAfter does (written: the same contract), for a Batch (or PutLayers)
+// whose earlier layers hold the references listed in written.
 func (s *Store) ItemAfter(o record.Object, written map[record.Hash]bool) (Item, error) {
 	it, err := NewItem(o)
 	if err != nil {

@@ -192,6 +192,12 @@ func (s *Store) replace(k record.Kind, h record.Hash, z []byte) error {
 		return err
 	}
 	defer os.Remove(tmp)
+	return s.replaceWith(k, h, tmp)
+}
+
+// replaceWith is replace for a durable temp file tmp (in tmp/) that holds
+// the sound copy.
+func (s *Store) replaceWith(k record.Kind, h record.Hash, tmp string) error {
 	root, err := s.dirAt()
 	if err != nil {
 		return err
