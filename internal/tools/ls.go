@@ -72,11 +72,11 @@ func lsRun(env *cli.Env, args []string) error {
 	}
 	switch what {
 	case "snapshots":
-		err = lsSnapshots(l, st)
+		err = lsSound(l, st, "snapshots", lsSnapshots)
 	case "systems":
-		err = lsSystems(l, st)
+		err = lsSound(l, st, "systems", lsSystems)
 	case "runs":
-		err = lsRuns(l, st)
+		err = lsSound(l, st, "snapshots", lsRuns)
 	case "walkers":
 		err = lsWalkers(l, st, rest[0])
 	case "warps":
@@ -93,6 +93,28 @@ func lsRun(env *cli.Env, args []string) error {
 	return nil
 }
 
+// lsSound runs a listing of the whole store that lists what is sound and
+// returns the objects it could not read: each is reported on stderr, the
+// listing is completed (flushed), and the tool then fails (exit 1).
+func lsSound(l *lister, st *store.Store, what string, list func(*lister, *store.Store) ([]error, int, error)) error {
+	bad, n, err := list(l, st)
+	if err != nil {
+		return err
+	}
+	for _, e := range bad {
+		l.env.Errorf("%v", e)
+	}
+	if !l.json {
+		if err := l.tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%d of %d %s could not be read; the others are listed", len(bad), n, what)
+	}
+	return nil
+}
+
 func hashList(hs []record.Hash) []string {
 	out := make([]string, len(hs))
 	for i, h := range hs {
@@ -101,10 +123,10 @@ func hashList(hs []record.Hash) []string {
 	return out
 }
 
-func lsSnapshots(l *lister, st *store.Store) error {
-	g, err := lineage.Load(st)
+func lsSnapshots(l *lister, st *store.Store) ([]error, int, error) {
+	g, bad, err := lineage.LoadSound(st)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	type row struct {
 		Hash    string   `json:"hash"`
@@ -143,17 +165,18 @@ func lsSnapshots(l *lister, st *store.Store) error {
 			shard = r.Shard
 		}
 		if err := l.row(r, r.Hash, strconv.FormatUint(r.Cycle, 10), strconv.Itoa(r.Walkers), r.Tool, shard, parent); err != nil {
-			return err
+			return nil, 0, err
 		}
 	}
-	return nil
+	return bad, len(g.Snaps) + len(bad), nil
 }
 
-func lsSystems(l *lister, st *store.Store) error {
+func lsSystems(l *lister, st *store.Store) ([]error, int, error) {
 	hs, err := st.List(record.KindSystem)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
+	var bad []error
 	type row struct {
 		Hash        string             `json:"hash"`
 		Name        string             `json:"name"`
@@ -166,7 +189,8 @@ func lsSystems(l *lister, st *store.Store) error {
 	for _, h := range hs {
 		s, err := cli.LoadSystem(st, h)
 		if err != nil {
-			return err
+			bad = append(bad, err)
+			continue
 		}
 		r := row{h.String(), s.Name, s.NAtoms(), s.Engine, s.ObsNames(), s.Params}
 		var ps []string
@@ -175,16 +199,19 @@ func lsSystems(l *lister, st *store.Store) error {
 		}
 		sort.Strings(ps)
 		if err := l.row(r, r.Hash, r.Name, strconv.Itoa(r.Atoms), r.Engine, strings.Join(r.Observables, ","), strings.Join(ps, " ")); err != nil {
-			return err
+			return nil, 0, err
 		}
 	}
-	return nil
+	return bad, len(hs), nil
 }
 
-func lsRuns(l *lister, st *store.Store) error {
-	g, err := lineage.Load(st)
+// lsRuns lists the runs of the snapshots that can be read: a corrupt
+// snapshot ends the runs through it (the runs before and after it are
+// listed apart).
+func lsRuns(l *lister, st *store.Store) ([]error, int, error) {
+	g, bad, err := lineage.LoadSound(st)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	type row struct {
 		Start     string `json:"start"`
@@ -196,10 +223,10 @@ func lsRuns(l *lister, st *store.Store) error {
 	for _, r := range g.Runs() {
 		x := row{r.Start.String(), r.End.String(), r.Cycles, r.Snapshots}
 		if err := l.row(x, x.Start, x.End, strconv.FormatUint(x.Cycles, 10), strconv.Itoa(x.Snapshots)); err != nil {
-			return err
+			return nil, 0, err
 		}
 	}
-	return nil
+	return bad, len(g.Snaps) + len(bad), nil
 }
 
 func fmtFloat(x float64) string { return strconv.FormatFloat(x, 'g', 10, 64) }

@@ -239,12 +239,28 @@ var ErrAmbiguous = errors.New("ambiguous hash prefix")
 // MinPrefix is the shortest accepted hash prefix (DESIGN §5).
 const MinPrefix = 8
 
+// ErrBadHash reports text given as a hash that is not a hash or a
+// prefix of one: fewer than MinPrefix or more than 64 digits, or not
+// hexadecimal. The tools treat it as a usage error.
+var ErrBadHash = errors.New("not a hash or a prefix of one")
+
+// CheckPrefix checks that arg is a full hash or a prefix of at least
+// MinPrefix hex digits (either case, surrounding white space ignored),
+// as Resolve requires; the error wraps ErrBadHash.
+func CheckPrefix(arg string) error {
+	p := strings.ToLower(strings.TrimSpace(arg))
+	if len(p) < MinPrefix || len(p) > 64 || strings.Trim(p, "0123456789abcdef") != "" {
+		return fmt.Errorf("%q is not a hash or a prefix of at least %d hex digits: %w", arg, MinPrefix, ErrBadHash)
+	}
+	return nil
+}
+
 // Resolve turns a full hash or a unique prefix of at least MinPrefix hex
 // digits into a hash and its kind.
 func (s *Store) Resolve(prefix string) (record.Hash, record.Kind, error) {
 	p := strings.ToLower(strings.TrimSpace(prefix))
-	if len(p) < MinPrefix || len(p) > 64 || strings.Trim(p, "0123456789abcdef") != "" {
-		return record.Hash{}, "", fmt.Errorf("%q is not a hash or a prefix of at least %d hex digits", prefix, MinPrefix)
+	if err := CheckPrefix(prefix); err != nil {
+		return record.Hash{}, "", err
 	}
 	if len(p) == 64 {
 		h, _ := record.ParseHash(p)
