@@ -146,6 +146,10 @@ func readSmall(p string) ([]byte, error) {
 	return append([]byte(nil), fb.b...), nil
 }
 
+// failWrite, when set (by tests only), makes the write of a new file p
+// fail with the error it returns, as a full disk would (ENOSPC).
+var failWrite func(p string) error
+
 // createFile writes b to the new file p (which must not exist) with the
 // given mode, fsyncing it if durable. A file it fails to finish is
 // removed.
@@ -155,6 +159,9 @@ func createFile(p string, b []byte, mode uint32, durable bool) error {
 		return err
 	}
 	op := "write"
+	if failWrite != nil {
+		err = failWrite(p)
+	}
 	for off := 0; off < len(b) && err == nil; {
 		var n int
 		err = retry(func() (err error) {
