@@ -27,6 +27,8 @@ echo "== go vet" >&2
 go vet ./...
 echo "== go test" >&2
 go test -count=1 -timeout 25m ./...
+echo "== fuzz: every decoder and the store reader, a few seconds each" >&2
+scripts/fuzz.sh
 echo "== format check with Python (cbor2, zstandard)" >&2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
