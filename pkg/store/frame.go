@@ -9,10 +9,13 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// Every object file is read through decompress (FORMAT.md §1.1): exactly
-// one zstd frame, nothing after it, at most MaxObjectSize bytes of
-// content, and never more memory than the content: its size is known
-// before its buffer is allocated, and the buffer never grows.
+// Every object's stored bytes are read through decompress (FORMAT.md
+// §1.1): exactly one zstd frame, nothing after it, at most MaxObjectSize
+// bytes of content, and never more memory than the content: its size is
+// known before its buffer is allocated, and the buffer never grows. The
+// read path is readSized (a file, never followed through a link nor waited
+// on), then decompress, then verifyDecode (hash, strict decoding, kind):
+// an object kept anywhere else (a pack) goes through the last two.
 
 const (
 	// maxBlock is a zstd block's largest content (Block_Maximum_Size,
