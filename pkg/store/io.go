@@ -627,14 +627,20 @@ func (s *Store) PutRaw(k record.Kind, h record.Hash, z []byte) error {
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", k, h.Short(), err)
 	}
-	defer c.release()
-	if _, err := verifyDecode(c.data, k, h); err != nil {
+	_, err = verifyDecode(c.data, k, h)
+	if err != nil {
 		if o, derr := record.Decode(c.data); derr == nil && o.ObjectKind() != k {
 			err = fmt.Errorf("a %s record where a %s was expected", o.ObjectKind(), k)
 		}
+	}
+	// Released before the write, which may read the file it finds under
+	// the name (keepOrReplace): a read never waits for memory while it
+	// holds some.
+	c.release()
+	if err != nil {
 		return fmt.Errorf("%s %s: %w", k, h.Short(), err)
 	}
-	return s.PutItems([]Item{{Kind: k, Data: c.data, Hash: h, Z: z}})
+	return s.PutItems([]Item{{Kind: k, Hash: h, Z: z}})
 }
 
 // tmpName is a fresh temp file name in dir; the suffix ".tmp" is what
