@@ -116,8 +116,9 @@ if [ -z "$ref" ]; then
 fi
 
 # stage_us is the mean duration of the last stages (µs), from which the
-# kill moments are drawn.
-declare -A stage_us=([step]=20000 [resample]=10000 [merge]=200000)
+# kill moments are drawn; "long" is that of the long cycles' we-step, so
+# that their kills land as late as between two progress commits.
+declare -A stage_us=([step]=20000 [long]=600000 [resample]=10000 [merge]=200000)
 declare -A stale=([step]=0 [resample]=0 [merge]=0)
 declare -A tried=([step]=0 [resample]=0 [merge]=0) landed=([step]=0 [resample]=0 [merge]=0)
 resumed=0
@@ -132,10 +133,19 @@ pause_us() {
 # killed STAGE OUTFILE CMD...: runs CMD in the background, kills it with
 # SIGKILL after a random delay of 0 to 1 times the stage's mean
 # duration, and counts whether the kill landed before it finished.
+# clock STAGE sets key to the key of the stage's duration in stage_us
+# (no subshell: a fork costs as much as a short stage's kill moment).
+key=""
+clock() {
+  key=$1
+  if [ "$1" = step ] && [ "${step[1]}" != "$steps" ]; then key=long; fi
+}
+
 killed() {
   local stage=$1 out=$2
   shift 2
-  local max=$((stage_us[$stage] + 1))
+  clock "$stage"
+  local max=$((stage_us[$key] + 1))
   local delay_us=$(((RANDOM * 32768 + RANDOM) % max))
   "$@" >"$out" 2>>"$dir/killed.log" &
   local pid=$!
@@ -152,7 +162,7 @@ killed() {
     landed[$stage]=$((landed[$stage] + 1))
   elif [ "$rc" = 0 ]; then
     # Too late: the stage is shorter than thought.
-    stage_us[$stage]=$((stage_us[$stage] * 3 / 4 + 1))
+    stage_us[$key]=$((stage_us[$key] * 3 / 4 + 1))
   else
     fail "$stage failed while being killed (status $rc): $(tail -n 3 "$dir/killed.log")"
   fi
@@ -169,9 +179,9 @@ timed() {
   t0=$(now_us)
   "$@" >"$dir/stage.out" 2>"$dir/stage.err" || fail "$stage: $* failed: $(cat "$dir/stage.err")"
   local us=$(($(now_us) - t0))
-  # Long cycles are few: they would stretch the kill moments of the rest.
-  if [ "${stale[$stage]}" = 0 ] && [ "${step[1]}" = "$steps" ]; then
-    stage_us[$stage]=$(((stage_us[$stage] * 7 + us) / 8))
+  clock "$stage"
+  if [ "${stale[$stage]}" = 0 ]; then
+    stage_us[$key]=$(((stage_us[$key] * 7 + us) / 8))
   fi
   stale[$stage]=0
   if grep -q resuming "$dir/stage.err"; then resumed=$((resumed + 1)); fi
