@@ -64,6 +64,11 @@ func (s *Store) Check(opt CheckOptions) (*CheckReport, error) {
 		rep.Problems = append(rep.Problems, p)
 		mu.Unlock()
 	}
+	// Open refused links among the store's directories; one made since
+	// is reported (and nothing is removed or moved through it).
+	if err := checkLayout(s.dir); err != nil {
+		add(Problem{s.dir, err.Error()})
+	}
 	for _, k := range record.Kinds {
 		dir := s.kindDir(k)
 		ents, err := os.ReadDir(dir)
