@@ -49,6 +49,8 @@ go test -count=1 -timeout 25m ./...
 # statistical tests, which ran above.
 echo "== go test -race -short (store, step, tools, engine)" >&2
 go test -count=1 -race -short -timeout 10m ./pkg/store/ ./pkg/step/ ./internal/tools/ ./pkg/engine/
+echo "== fuzz: every decoder and the store reader, a few seconds each" >&2
+scripts/fuzz.sh
 echo "== format check with Python (cbor2, zstandard)" >&2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -39,5 +39,11 @@
 // configurations' keys, walkers' state hashes. we-ls never writes to the
 // store.
 //
-// Exit status: 0 success, 1 failure, 2 usage error.
+// A corrupt snapshot or system does not hide the others: snapshots,
+// systems and runs list what can be read, report each object that cannot
+// on stderr, and exit 1 at the end (a run through a corrupt snapshot is
+// listed as the runs before and after it).
+//
+// Exit status: 0 success, 1 failure (some objects could not be read), 2
+// usage error (a malformed hash among them).
 package main

@@ -12,9 +12,14 @@
 // copy is atomic and referenced objects land before the objects that
 // reference them. Merging again copies nothing. A corrupt or misnamed object
 // in a source is reported by name and not copied, and we-merge exits 1: the
-// destination holds only whole, valid objects. The destination is created
-// if missing. A summary (objects copied, already present, bytes) goes to
-// stderr, unless -q is given (problems are reported either way).
+// destination gains only whole, valid objects. Objects both stores hold are
+// checked in the destination: a file there that is not what its name
+// promises (damaged, truncated, a link, a FIFO) is replaced by the source's
+// sound copy, atomically, the bad file kept in DIR/corrupt — so merging
+// from a good copy repairs what readers report as corrupt. The destination
+// is created if missing. A summary (objects copied, already present,
+// repaired, bytes) goes to stderr, unless -q is given (problems are
+// reported either way).
 //
 // --from BUNDLE: a file written by we-export (FORMAT.md §10) is verified
 // whole — every object re-hashed, decoded and validated, every reference

@@ -89,8 +89,12 @@ func (e *Env) Fail(err error) int {
 		return ExitOK
 	}
 	var ue *UsageError
-	if errors.As(err, &ue) {
-		e.Errorf("%s", ue.Msg)
+	if errors.As(err, &ue) || errors.Is(err, store.ErrBadHash) {
+		if ue != nil {
+			e.Errorf("%s", ue.Msg)
+		} else {
+			e.Errorf("%v", err)
+		}
 		fmt.Fprintf(e.Stderr, "%s: run '%s -h' for the manual\n", e.Name, e.Name)
 		return ExitUsage
 	}
@@ -188,8 +192,23 @@ func (e *Env) OpenStore(flagValue string) (*store.Store, error) {
 }
 
 // Inputs returns the hash arguments, or, when there are none, the
-// whitespace-separated words of stdin.
+// whitespace-separated words of stdin. Each must be a hash or a prefix of
+// at least store.MinPrefix hex digits: anything else is a usage error,
+// found before the store is opened.
 func (e *Env) Inputs(args []string) ([]string, error) {
+	in, err := e.inputs(args)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range in {
+		if err := store.CheckPrefix(a); err != nil {
+			return nil, Usagef("%q is not a hash or a prefix of at least %d hex digits", a, store.MinPrefix)
+		}
+	}
+	return in, nil
+}
+
+func (e *Env) inputs(args []string) ([]string, error) {
 	if len(args) > 0 {
 		return args, nil
 	}

@@ -3,9 +3,12 @@ package cli
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/wepipe/wepipe/pkg/store"
 )
 
 func testEnv(stdin string) (*Env, *bytes.Buffer, *bytes.Buffer) {
@@ -75,16 +78,33 @@ func TestFailExitCodes(t *testing.T) {
 }
 
 func TestInputsAndStoreDir(t *testing.T) {
-	env, _, _ := testEnv("  aaaa\n bbbb\tcccc \n")
+	env, _, _ := testEnv("  aaaaaaaa\n bbbbbbbbbb\tCCCCCCCC \n")
 	in, err := env.Inputs(nil)
-	if err != nil || !reflect.DeepEqual(in, []string{"aaaa", "bbbb", "cccc"}) {
+	if err != nil || !reflect.DeepEqual(in, []string{"aaaaaaaa", "bbbbbbbbbb", "CCCCCCCC"}) {
 		t.Errorf("stdin words: %q, %v", in, err)
 	}
-	if in, _ := env.Inputs([]string{"x"}); !reflect.DeepEqual(in, []string{"x"}) {
+	if in, _ := env.Inputs([]string{"0123456789"}); !reflect.DeepEqual(in, []string{"0123456789"}) {
 		t.Errorf("arguments win over stdin: %q", in)
 	}
-	if _, err := env.OneInput([]string{"a", "b"}); err == nil {
+	if _, err := env.OneInput([]string{"aaaaaaaa", "bbbbbbbb"}); err == nil {
 		t.Error("two inputs: no error")
+	}
+	// Anything but a hash or a prefix of 8 to 64 hex digits is a usage
+	// error, from the arguments or from stdin.
+	for _, bad := range []string{"zzzz", "aaaa", "0123456z", strings.Repeat("a", 65), "-1"} {
+		_, err := env.Inputs([]string{"aaaaaaaa", bad})
+		var ue *UsageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "is not a hash") {
+			t.Errorf("Inputs(%q): %v, want a usage error", bad, err)
+		}
+		env, _, errb := testEnv(bad + "\n")
+		if _, err := env.Inputs(nil); env.Fail(err) != ExitUsage {
+			t.Errorf("%q from stdin: %v, stderr %q", bad, err, errb.String())
+		}
+	}
+	// A bad hash found by the store, wrapped, is a usage error too.
+	if code := env.Fail(fmt.Errorf("load: %w", store.CheckPrefix("zz"))); code != ExitUsage {
+		t.Errorf("ErrBadHash: exit %d", code)
 	}
 	if d := env.StoreDir("flag.store"); d != "flag.store" {
 		t.Errorf("flag: %s", d)

@@ -90,13 +90,13 @@ func lsRun(env *cli.Env, args []string) error {
 	}
 	switch what {
 	case "snapshots":
-		err = lsSnapshots(l, st)
+		err = lsSound(l, st, "snapshots", lsSnapshots)
 	case "systems":
-		err = lsSystems(l, st)
+		err = lsSound(l, st, "systems", lsSystems)
 	case "runs":
-		err = lsRuns(l, st)
+		err = lsSound(l, st, "objects", lsRuns)
 	case "configs":
-		err = lsConfigs(l, st)
+		err = lsSound(l, st, "run records", lsConfigs)
 	case "walkers":
 		err = lsWalkers(l, st, rest[0])
 	case "warps":
@@ -113,6 +113,28 @@ func lsRun(env *cli.Env, args []string) error {
 	return nil
 }
 
+// lsSound runs a listing of the whole store that lists what is sound and
+// returns the objects it could not read: each is reported on stderr, the
+// listing is completed (flushed), and the tool then fails (exit 1).
+func lsSound(l *lister, st *store.Store, what string, list func(*lister, *store.Store) ([]error, int, error)) error {
+	bad, n, err := list(l, st)
+	if err != nil {
+		return err
+	}
+	for _, e := range bad {
+		l.env.Errorf("%v", e)
+	}
+	if !l.json {
+		if err := l.tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%d of %d %s could not be read; the others are listed", len(bad), n, what)
+	}
+	return nil
+}
+
 func hashList(hs []record.Hash) []string {
 	out := make([]string, len(hs))
 	for i, h := range hs {
@@ -121,10 +143,10 @@ func hashList(hs []record.Hash) []string {
 	return out
 }
 
-func lsSnapshots(l *lister, st *store.Store) error {
-	g, err := lineage.Load(st)
+func lsSnapshots(l *lister, st *store.Store) ([]error, int, error) {
+	g, bad, err := lineage.LoadSound(st)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	type row struct {
 		Hash    string   `json:"hash"`
@@ -163,17 +185,18 @@ func lsSnapshots(l *lister, st *store.Store) error {
 			shard = r.Shard
 		}
 		if err := l.item(r.Hash, r, r.Hash, strconv.FormatUint(r.Cycle, 10), strconv.Itoa(r.Walkers), r.Tool, shard, parent); err != nil {
-			return err
+			return nil, 0, err
 		}
 	}
-	return nil
+	return bad, len(g.Snaps) + len(bad), nil
 }
 
-func lsSystems(l *lister, st *store.Store) error {
+func lsSystems(l *lister, st *store.Store) ([]error, int, error) {
 	hs, err := st.List(record.KindSystem)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
+	var bad []error
 	type row struct {
 		Hash        string             `json:"hash"`
 		Name        string             `json:"name"`
@@ -186,7 +209,8 @@ func lsSystems(l *lister, st *store.Store) error {
 	for _, h := range hs {
 		s, err := cli.LoadSystem(st, h)
 		if err != nil {
-			return err
+			bad = append(bad, err)
+			continue
 		}
 		r := row{h.String(), s.Name, s.NAtoms(), s.Engine, s.ObsNames(), s.Params}
 		var ps []string
@@ -195,25 +219,29 @@ func lsSystems(l *lister, st *store.Store) error {
 		}
 		sort.Strings(ps)
 		if err := l.item(r.Hash, r, r.Hash, r.Name, strconv.Itoa(r.Atoms), r.Engine, strings.Join(r.Observables, ","), strings.Join(ps, " ")); err != nil {
-			return err
+			return nil, 0, err
 		}
 	}
-	return nil
+	return bad, len(hs), nil
 }
 
 // lsRuns lists the runs that run records describe (we-run's), oldest
 // first, each with its status and configuration, then every chain of
 // snapshots from a root to a leaf that no run record ends at (runs made by
 // pipelines, Make or Snakemake).
-func lsRuns(l *lister, st *store.Store) error {
-	g, err := lineage.Load(st)
+// A corrupt snapshot ends the chains through it (the chains before and
+// after it are listed apart); a corrupt run record is reported and the
+// others are listed.
+func lsRuns(l *lister, st *store.Store) ([]error, int, error) {
+	g, bad, err := lineage.LoadSound(st)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	runs, err := loadRuns(st)
+	runs, badRuns, err := loadRuns(st)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
+	bad = append(bad, badRuns...)
 	type row struct {
 		Run       string  `json:"run,omitempty"` // the run record's hash
 		Start     string  `json:"start"`
@@ -244,10 +272,10 @@ func lsRuns(l *lister, st *store.Store) error {
 			began, wall, cfg = x.Began, strconv.FormatFloat(x.Wall, 'f', 1, 64)+" s", x.Config
 		}
 		if err := l.item(x.End, x, x.Start, x.End, strconv.FormatUint(x.Cycles, 10), strconv.Itoa(x.Snapshots), x.Status, began, wall, cfg); err != nil {
-			return err
+			return nil, 0, err
 		}
 	}
-	return nil
+	return bad, len(g.Snaps) + len(runs) + len(bad), nil
 }
 
 // runEntry is a run record with its hash and its configuration's key.
@@ -257,34 +285,37 @@ type runEntry struct {
 	config string // the first 16 hex digits of the SHA-256 of the config's CBOR
 }
 
-// loadRuns loads every run record, oldest first.
-func loadRuns(st *store.Store) ([]runEntry, error) {
+// loadRuns loads every run record that can be read, oldest first, and
+// returns the errors of those that cannot.
+func loadRuns(st *store.Store) ([]runEntry, []error, error) {
 	hs, err := st.List(record.KindRun)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []runEntry
+	var bad []error
 	for _, h := range hs {
 		r, err := store.LoadAs[*record.Run](st, h)
 		if err != nil {
-			return nil, fmt.Errorf("load run %s: %w", h.Short(), err)
+			bad = append(bad, fmt.Errorf("load run %s: %w", h.Short(), err))
+			continue
 		}
 		b, err := codec.Marshal(r.Config)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, runEntry{h, r, record.Sum(b).String()[:16]})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].rec.Began < out[j].rec.Began })
-	return out, nil
+	return out, bad, nil
 }
 
 // lsConfigs lists the distinct configurations of the run records (wepy's
 // ls configs), each with the runs that used it.
-func lsConfigs(l *lister, st *store.Store) error {
-	runs, err := loadRuns(st)
+func lsConfigs(l *lister, st *store.Store) ([]error, int, error) {
+	runs, bad, err := loadRuns(st)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	type row struct {
 		Config string           `json:"config"`
@@ -309,10 +340,10 @@ func lsConfigs(l *lister, st *store.Store) error {
 		d := x.Detail
 		if err := l.item(x.Config, x, x.Config, strconv.Itoa(len(x.Runs)), strconv.FormatUint(x.Cycles, 10), d.Engine,
 			strconv.FormatUint(d.Shards, 10), paramText(d.Step), paramText(d.Resample)); err != nil {
-			return err
+			return nil, 0, err
 		}
 	}
-	return nil
+	return bad, len(runs) + len(bad), nil
 }
 
 // paramText is op parameters as "k=v k=v", sorted by key.

@@ -84,7 +84,13 @@ func mergeRun(env *cli.Env, args []string) error {
 		if *quiet {
 			continue
 		}
-		env.Errorf("from %s: %d objects copied (%d bytes), %d already present, %d refused", f, rep.Copied, rep.Bytes, rep.Present, len(rep.Problems))
+		repaired := ""
+		if rep.Repaired > 0 {
+			// Corrupt files of the destination replaced by the source's
+			// sound copies (the bad ones kept in corrupt/).
+			repaired = fmt.Sprintf(", %d repaired", rep.Repaired)
+		}
+		env.Errorf("from %s: %d objects copied (%d bytes), %d already present%s, %d refused", f, rep.Copied, rep.Bytes, rep.Present, repaired, len(rep.Problems))
 	}
 	if len(ins) > 0 {
 		h, err := mergeSnapshots(dst, ins, *weights)
@@ -94,7 +100,7 @@ func mergeRun(env *cli.Env, args []string) error {
 		env.PrintHash(h)
 	}
 	if problems > 0 {
-		return fmt.Errorf("%d objects in the sources are corrupt or incomplete and were not copied (the destination holds only valid objects)", problems)
+		return fmt.Errorf("%d objects are corrupt or incomplete and were not copied or repaired (the destination gained only valid objects)", problems)
 	}
 	return nil
 }

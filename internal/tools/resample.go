@@ -78,8 +78,9 @@ func resampleRun(env *cli.Env, args []string) error {
 // stored. The snapshot is nil when the memo answered.
 func resampleStored(st *store.Store, in record.Hash, snap *record.Snapshot, sys *record.System, cfg ResampleConfig) (record.Hash, *record.Snapshot, error) {
 	key := store.MemoKey("we-resample", Version, in.String(), fmt.Sprint(cfg.Params))
-	if hs, ok := st.Memo(key); ok && len(hs) == 1 {
-		return hs[0], nil, nil
+	op := record.Op{Tool: "we-resample", Version: Version, Params: cfg.Params}
+	if h, ok := st.VerifiedMemo(key, record.KindSnapshot, store.MadeBy(in, op)); ok {
+		return h, nil, nil
 	}
 	if len(snap.Walkers) >= parallelWalkers {
 		cli.Parallel()
@@ -88,13 +89,10 @@ func resampleStored(st *store.Store, in record.Hash, snap *record.Snapshot, sys 
 	if err != nil {
 		return record.Hash{}, nil, err
 	}
-	// The input's states are present, since the input snapshot is: only
-	// the initial states that warping brought in are checked.
-	present := map[record.Hash]bool{in: true, snap.System: true}
-	for _, w := range snap.Walkers {
-		present[w.State] = true
-	}
-	h, err := st.PutAfter(out, present)
+	// The input snapshot and the system were read and verified; the
+	// walkers' states are checked (a state missing under the input must
+	// not be referenced by a new snapshot too, FORMAT.md §1.2).
+	h, err := st.PutAfter(out, map[record.Hash]bool{in: true, snap.System: true})
 	if err != nil {
 		return h, nil, fmt.Errorf("store snapshot: %w", err)
 	}

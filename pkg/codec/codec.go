@@ -21,6 +21,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
 	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
@@ -138,8 +139,17 @@ func checkText(b []byte) error {
 var ErrNonCanonical = errors.New("not in deterministic CBOR encoding")
 
 // Unmarshal decodes data into v strictly and checks that data is the
-// deterministic encoding of the decoded value.
+// deterministic encoding of the decoded value. Before the decoder runs,
+// the data is walked once as a value of v's type (precheck.go): an array
+// or map declaring more elements than the data can hold is refused before
+// anything is allocated for them, and so are an unknown field and a
+// missing required one, each named with its path.
 func Unmarshal(data []byte, v any) error {
+	if t := reflect.TypeOf(v); t != nil && t.Kind() == reflect.Pointer {
+		if err := precheck(data, t.Elem()); err != nil {
+			return err
+		}
+	}
 	if err := decMode.Unmarshal(data, v); err != nil {
 		return err
 	}

@@ -18,17 +18,35 @@ type Graph struct {
 	Children map[record.Hash][]record.Hash
 }
 
-// Load decodes every snapshot in the store.
+// Load decodes every snapshot in the store; it fails on the first one
+// that cannot be read. Listings use LoadSound.
 func Load(s *store.Store) (*Graph, error) {
-	hs, err := s.List(record.KindSnapshot)
+	g, bad, err := LoadSound(s)
 	if err != nil {
 		return nil, err
 	}
-	g := &Graph{Snaps: map[record.Hash]*record.Snapshot{}, Children: map[record.Hash][]record.Hash{}}
+	if len(bad) > 0 {
+		return nil, bad[0]
+	}
+	return g, nil
+}
+
+// LoadSound decodes every snapshot of the store that can be read. The
+// others (corrupt files) are left out of the graph and returned as
+// errors, one per snapshot in hash order, so that one damaged object does
+// not hide the rest of the store; err is for the store as a whole (its
+// snapshot directory cannot be listed).
+func LoadSound(s *store.Store) (g *Graph, bad []error, err error) {
+	hs, err := s.List(record.KindSnapshot)
+	if err != nil {
+		return nil, nil, err
+	}
+	g = &Graph{Snaps: map[record.Hash]*record.Snapshot{}, Children: map[record.Hash][]record.Hash{}}
 	for _, h := range hs {
 		snap, err := store.LoadAs[*record.Snapshot](s, h)
 		if err != nil {
-			return nil, fmt.Errorf("load snapshot %s: %w", h.Short(), err)
+			bad = append(bad, fmt.Errorf("load snapshot %s: %w", h.Short(), err))
+			continue
 		}
 		g.Snaps[h] = snap
 	}
@@ -37,7 +55,7 @@ func Load(s *store.Store) (*Graph, error) {
 			g.Children[p] = append(g.Children[p], h)
 		}
 	}
-	return g, nil
+	return g, bad, nil
 }
 
 // Run is a chain of snapshots from a start (a snapshot with no parent in

@@ -109,7 +109,7 @@ func (j *job) parseLine(l string) (int, result, bool) {
 	r := result{state: sh, obs: s.Obs}
 	if len(f) == 3 {
 		seg, err := record.ParseHash(f[2])
-		if err != nil || !j.st.Has(record.KindSegment, seg) {
+		if err != nil || j.st.Verify(record.KindSegment, seg) != nil {
 			return 0, result{}, false
 		}
 		r.segment = &seg

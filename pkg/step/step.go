@@ -110,8 +110,11 @@ func Run(ctx context.Context, st *store.Store, in record.Hash, snap *record.Snap
 		return record.Hash{}, fmt.Errorf("snapshot %s is shard %d/%d of a step; assemble the shards with we-merge first", in.Short(), snap.Shard.Index, snap.Shard.Count)
 	}
 	stageKey, progressKey := keys(in, opt)
-	if hs, ok := st.Memo(stageKey); ok && len(hs) == 1 {
-		return hs[0], nil
+	made := store.MadeBy(in, record.Op{Tool: "we-step", Version: Version, Params: Params(opt)})
+	if h, ok := st.VerifiedMemo(stageKey, record.KindSnapshot, func(o record.Object) bool {
+		return made(o) && sameShard(o.(*record.Snapshot).Shard, opt, len(snap.Walkers))
+	}); ok {
+		return h, nil
 	}
 	j, err := newJob(st, in, snap, opt)
 	if err != nil {
@@ -135,6 +138,15 @@ func Run(ctx context.Context, st *store.Store, in record.Hash, snap *record.Snap
 		return it.Hash, fmt.Errorf("store snapshot: %w", err)
 	}
 	return it.Hash, nil
+}
+
+// sameShard reports whether a step's snapshot is of the shard opt asks
+// for, of a step of total walkers.
+func sameShard(sh *record.Shard, opt Options, total int) bool {
+	if opt.Shards == 1 {
+		return sh == nil
+	}
+	return sh != nil && *sh == record.Shard{Index: opt.Shard, Count: opt.Shards, Total: total}
 }
 
 func (opt Options) commitEvery() time.Duration {

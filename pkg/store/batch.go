@@ -91,11 +91,12 @@ func (b *Batch) Add(layer int, it Item) error {
 		return nil
 	}
 	dst := b.s.Path(it.Kind, it.Hash)
-	// Commit leaves an object that exists untouched (renameNew), so a
-	// lookup here only saves work: worth a system call for a large object,
-	// not for a small one, which is nearly always new (we-step's states).
+	// Commit leaves an object that exists and is sound untouched
+	// (renameNew, then a check of the file found), so a lookup here only
+	// saves work: worth reading the file for a large object, not for a
+	// small one, which is nearly always new (we-step's states).
 	if len(it.Data) >= pooledMin || len(it.Z) >= pooledMin {
-		if _, err := os.Lstat(dst); err == nil {
+		if isRegular(dst) && b.s.hashOK(it.Kind, it.Hash) == nil {
 			return nil
 		}
 	}
@@ -172,6 +173,9 @@ func (b *Batch) Commit() error {
 				return fail(err)
 			}
 			if !moved {
+				if err := b.s.keepOrReplace(jobs[hi].kind, jobs[hi].hash, jobs[hi].tmp); err != nil {
+					return fail(err)
+				}
 				os.Remove(jobs[hi].tmp)
 			}
 			jobs[hi].tmp = ""
@@ -193,6 +197,22 @@ func (b *Batch) Commit() error {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// keepOrReplace settles a write whose object's name is taken: a file that
+// is what the name promises is kept (the write is a no-op, FORMAT.md §1.2);
+// one that is not — corrupt, or not a regular file — is replaced by the
+// durable temp file tmp that holds the sound object, the bad one kept in
+// corrupt/ (replaceWith). So a stage that recomputes an object whose file
+// is damaged writes the good one.
+func (s *Store) keepOrReplace(k record.Kind, h record.Hash, tmp string) error {
+	if isRegular(s.Path(k, h)) && s.hashOK(k, h) == nil {
+		return nil
+	}
+	if err := s.replaceWith(k, h, tmp); err != nil {
+		return fmt.Errorf("replace corrupt %s %s: %w", k, h.Short(), err)
 	}
 	return nil
 }

@@ -58,12 +58,17 @@ func (s *Store) Check(opt CheckOptions) (*CheckReport, error) {
 	var (
 		mu   sync.Mutex
 		refs []ref
-		bad  []string
+		bad  []badEntry
 	)
 	add := func(p Problem) {
 		mu.Lock()
 		rep.Problems = append(rep.Problems, p)
 		mu.Unlock()
+	}
+	// Open refused links among the store's directories; one made since
+	// is reported (and nothing is removed or moved through it).
+	if err := checkLayout(s.dir); err != nil {
+		add(Problem{s.dir, err.Error()})
 	}
 	for _, k := range record.Kinds {
 		dir := s.kindDir(k)
@@ -92,22 +97,20 @@ func (s *Store) Check(opt CheckOptions) (*CheckReport, error) {
 				return
 			}
 			info, _ := e.Info()
-			data, buf, _, err := s.read(k, h, true)
+			c, _, err := s.read(k, h, true)
 			var o record.Object
 			if err == nil {
-				o, err = verifyDecode(data, k, h)
+				o, err = verifyDecode(c.data, k, h)
 			}
-			size := int64(len(data))
-			if buf != nil {
-				putBuf(buf)
-			}
+			size := int64(len(c.data))
+			c.release()
 			if err != nil {
 				if ce := (*CorruptError)(nil); errors.As(err, &ce) {
 					err = ce.Err
 				}
 				add(Problem{p, err.Error()})
 				mu.Lock()
-				bad = append(bad, p)
+				bad = append(bad, badEntry{k, e.Name()})
 				mu.Unlock()
 				return
 			}
@@ -142,35 +145,108 @@ func (s *Store) Check(opt CheckOptions) (*CheckReport, error) {
 		add(Problem{s.Path(r.fromKind, r.from), what})
 	}
 	if opt.Quarantine && len(bad) > 0 {
-		qdir := filepath.Join(s.dir, corruptDir)
-		if err := os.MkdirAll(qdir, 0o755); err != nil {
-			return nil, err
-		}
-		for _, p := range bad {
-			if err := os.Rename(p, filepath.Join(qdir, filepath.Base(filepath.Dir(p))+"-"+filepath.Base(p))); err == nil {
-				rep.Quarantined++
-			}
+		n, err := s.quarantine(bad)
+		rep.Quarantined += n
+		if err != nil {
+			add(Problem{filepath.Join(s.dir, corruptDir), fmt.Sprintf("quarantine: %v", err)})
 		}
 	}
+	s.checkTemps(opt, rep, add)
+	sort.Slice(rep.Problems, func(i, j int) bool {
+		a, b := rep.Problems[i], rep.Problems[j]
+		return a.Path < b.Path || a.Path == b.Path && a.What < b.What
+	})
+	return rep, nil
+}
+
+// badEntry is an entry of objects/<kind>/ that is not a sound object.
+type badEntry struct {
+	kind record.Kind
+	name string
+}
+
+// quarantine moves the bad entries to corrupt/<kind>-<name>, by
+// descriptors of the store's own directories (dirAt): whatever replaced a
+// directory meanwhile, nothing outside the store is moved, and a link is
+// moved itself, never what it points to.
+func (s *Store) quarantine(bad []badEntry) (int, error) {
+	root, err := s.dirAt()
+	if err != nil {
+		return 0, err
+	}
+	err = mkdirAt(root, corruptDir)
+	closeDir(root)
+	if err != nil {
+		return 0, err
+	}
+	q, err := s.dirAt(corruptDir)
+	if err != nil {
+		return 0, err
+	}
+	defer closeDir(q)
+	n := 0
+	var errs []error
+	for _, k := range record.Kinds {
+		var names []string
+		for _, b := range bad {
+			if b.kind == k {
+				names = append(names, b.name)
+			}
+		}
+		if len(names) == 0 {
+			continue
+		}
+		d, err := s.dirAt(objectsDir, string(k))
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, name := range names {
+			if err := renameAt(d, name, q, string(k)+"-"+name); err != nil {
+				errs = append(errs, fmt.Errorf("%s/%s: %w", k, name, err))
+				continue
+			}
+			n++
+		}
+		if err := fsyncDirHandle(d); err != nil {
+			errs = append(errs, err)
+		}
+		closeDir(d)
+	}
+	if err := fsyncDirHandle(q); err != nil {
+		errs = append(errs, err)
+	}
+	return n, errors.Join(errs...)
+}
+
+// checkTemps counts the temp files of tmp/ and removes those older than
+// opt.RemoveTempsOlder, by a descriptor of the store's own tmp/ (dirAt):
+// a tmp/ replaced by a link to another directory is reported, and nothing
+// in it is removed.
+func (s *Store) checkTemps(opt CheckOptions, rep *CheckReport, add func(Problem)) {
 	tmps, _ := os.ReadDir(filepath.Join(s.dir, tmpDir))
+	if len(tmps) == 0 {
+		return
+	}
+	d, err := s.dirAt(tmpDir)
+	if err != nil {
+		add(Problem{filepath.Join(s.dir, tmpDir), err.Error()})
+		return
+	}
+	defer closeDir(d)
 	for _, e := range tmps {
-		info, err := e.Info()
+		age, isDir, err := entryAge(d, e.Name())
 		if err != nil {
 			continue
 		}
-		if opt.RemoveTempsOlder > 0 && time.Since(info.ModTime()) > opt.RemoveTempsOlder && strings.HasSuffix(e.Name(), ".tmp") {
-			if os.Remove(filepath.Join(s.dir, tmpDir, e.Name())) == nil {
+		if opt.RemoveTempsOlder > 0 && age > opt.RemoveTempsOlder && !isDir && strings.HasSuffix(e.Name(), ".tmp") {
+			if removeAt(d, e.Name()) == nil {
 				rep.TempsRemoved++
 				continue
 			}
 		}
 		rep.TempsKept++
 	}
-	sort.Slice(rep.Problems, func(i, j int) bool {
-		a, b := rep.Problems[i], rep.Problems[j]
-		return a.Path < b.Path || a.Path == b.Path && a.What < b.What
-	})
-	return rep, nil
 }
 
 func (s *Store) kindOf(h record.Hash) record.Kind {

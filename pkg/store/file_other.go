@@ -7,11 +7,38 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"time"
 )
 
-// readSized reads file p whole into a pooled buffer (release it with
-// putBuf), refusing a file larger than limit bytes with errTooLarge.
-func readSized(p string, limit int64) (*[]byte, error) {
+// isRegular reports whether p names a regular file itself (not through a
+// symbolic link).
+func isRegular(p string) bool {
+	st, err := os.Lstat(p)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// readSized reads file p whole into a pooled buffer, refusing a file
+// larger than limit bytes with a *tooLargeError and anything but a regular
+// file with ErrNotRegular. Without O_NOFOLLOW and O_NONBLOCK, the file is
+// looked at (lstat) before it is opened.
+func readSized(p string, limit int64) (*fileBuf, error) {
+	lst, err := os.Lstat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !lst.Mode().IsRegular() {
+		what := "not a regular file"
+		switch {
+		case lst.Mode()&os.ModeSymlink != 0:
+			what = "a symbolic link"
+		case lst.IsDir():
+			what = "a directory"
+		case lst.Mode()&os.ModeNamedPipe != 0:
+			what = "a FIFO"
+		}
+		return nil, &os.PathError{Op: "open", Path: p, Err: notRegular(what)}
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, err
@@ -21,19 +48,29 @@ func readSized(p string, limit int64) (*[]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !os.SameFile(lst, st) {
+		return nil, &os.PathError{Op: "open", Path: p, Err: notRegular("replaced while opened")}
+	}
 	if st.Size() > limit {
 		return nil, &tooLargeError{st.Size()}
 	}
-	zb := getBuf(int(st.Size()))
-	if _, err := io.ReadFull(f, *zb); err != nil {
-		putBuf(zb)
+	fb := newFileBuf(int(st.Size()))
+	if _, err := io.ReadFull(f, fb.b); err != nil {
+		fb.release()
 		return nil, &os.PathError{Op: "read", Path: p, Err: err}
 	}
-	return zb, nil
+	return fb, nil
 }
 
 // readSmall reads a small file (a memo entry or the store's marker) whole.
-func readSmall(p string) ([]byte, error) { return os.ReadFile(p) }
+func readSmall(p string) ([]byte, error) {
+	fb, err := readSized(p, 1<<20)
+	if err != nil {
+		return nil, err
+	}
+	defer fb.release()
+	return append([]byte(nil), fb.b...), nil
+}
 
 // createFile writes b to the new file p (which must not exist) with the
 // given mode, fsyncing it if durable. A file it fails to finish is
@@ -83,3 +120,54 @@ func syncFile(p string) error {
 	defer f.Close()
 	return f.Sync()
 }
+
+// dirHandle is a directory of the store, by path: without openat(2),
+// each component is checked not to be a link when opened (dirAt).
+type dirHandle = string
+
+func closeDir(dirHandle) {}
+
+// dirAt returns directory path (relative to the store) after checking
+// that no component is a symbolic link.
+func (s *Store) dirAt(path ...string) (dirHandle, error) {
+	d := s.dir
+	for i, name := range path {
+		d = filepath.Join(d, name)
+		st, err := os.Lstat(d)
+		if err != nil {
+			return "", err
+		}
+		if !st.IsDir() {
+			return "", fmt.Errorf("store %s: %s is a symbolic link or not a directory: not followed out of the store", s.dir, filepath.Join(path[:i+1]...))
+		}
+	}
+	return d, nil
+}
+
+func entryAge(d dirHandle, name string) (time.Duration, bool, error) {
+	st, err := os.Lstat(filepath.Join(d, name))
+	if err != nil {
+		return 0, false, err
+	}
+	return time.Since(st.ModTime()), st.IsDir(), nil
+}
+
+func removeAt(d dirHandle, name string) error { return os.Remove(filepath.Join(d, name)) }
+
+func renameAt(from dirHandle, name string, to dirHandle, newName string) error {
+	return os.Rename(filepath.Join(from, name), filepath.Join(to, newName))
+}
+
+func linkAt(from dirHandle, name string, to dirHandle, newName string) error {
+	return os.Link(filepath.Join(from, name), filepath.Join(to, newName))
+}
+
+func mkdirAt(d dirHandle, name string) error {
+	err := os.Mkdir(filepath.Join(d, name), 0o755)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	return err
+}
+
+func fsyncDirHandle(d dirHandle) error { return syncDir(d) }

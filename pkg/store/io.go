@@ -53,7 +53,7 @@ func decoderFor(limit int64) (*zstd.Decoder, error) {
 	if d := decoder.Load(); d != nil && d.limit == limit {
 		return d.d, nil
 	}
-	d, err := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(uint64(limit)))
+	d, err := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(uint64(limit)), zstd.WithDecoderMaxWindow(maxWindow))
 	if err != nil {
 		return nil, err
 	}
@@ -133,72 +133,17 @@ func appendRawFrame(dst, data []byte) []byte {
 	}
 }
 
-// Decompress decodes one store file's zstd frame, refusing input that
-// declares or produces more than MaxObjectSize bytes. Memory stays bounded
-// for frames without a declared content size too: the decoder stops at the
-// first block past the limit.
+// Decompress decodes one store file's zstd frame (FORMAT.md §1.1):
+// exactly one frame and nothing after it, at most MaxObjectSize bytes of
+// content, decoded into a buffer of its size, never grown (frame.go).
 func Decompress(z []byte) ([]byte, error) {
-	out, _, err := decompress(z, false)
-	return out, err
-}
-
-// decompress is Decompress; with pooled, a frame that declares its size is
-// decoded into a pooled buffer, returned for putBuf once the content is no
-// longer needed.
-func decompress(z []byte, pooled bool) ([]byte, *[]byte, error) {
-	limit := MaxObjectSize
-	var hdr zstd.Header
-	if err := hdr.Decode(z); err != nil {
-		return nil, nil, fmt.Errorf("not a zstd frame: %w", err)
-	}
-	if hdr.HasFCS && hdr.FrameContentSize > uint64(limit) {
-		return nil, nil, fmt.Errorf("frame declares %d decompressed bytes, over the limit of %d", hdr.FrameContentSize, limit)
-	}
-	// With a nil destination the decoder allocates the declared size (but
-	// no more than the input could expand to: a block of at least 4 bytes
-	// holds at most 128 KiB) or grows as it decodes.
-	var dst []byte
-	var buf *[]byte
-	if pooled && hdr.HasFCS && hdr.FrameContentSize >= pooledMin && hdr.FrameContentSize/(32<<10) <= uint64(len(z)) {
-		buf = getBuf(int(hdr.FrameContentSize) + 64)
-		dst = (*buf)[:0]
-	}
-	if out, ok := rawContent(z, &hdr, dst); ok {
-		if buf != nil {
-			*buf = out[:0]
-		}
-		return out, buf, nil
-	}
-	d, err := decoderFor(limit)
+	c, err := decompress(z, false)
 	if err != nil {
-		if buf != nil {
-			putBuf(buf)
-		}
-		return nil, nil, err
+		return nil, err
 	}
-	out, err := d.DecodeAll(z, dst)
-	if buf != nil {
-		*buf = out[:0]
-	}
-	fail := func(err error) ([]byte, *[]byte, error) {
-		if buf != nil {
-			putBuf(buf)
-		}
-		return nil, nil, err
-	}
-	if err != nil {
-		if errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) {
-			return fail(fmt.Errorf("decompressed size exceeds the limit of %d bytes", limit))
-		}
-		return fail(fmt.Errorf("zstd: %w", err))
-	}
-	if int64(len(out)) > limit {
-		return fail(fmt.Errorf("decompressed size exceeds the limit of %d bytes", limit))
-	}
-	if hdr.HasFCS && !hdr.Skippable && uint64(len(out)) < hdr.FrameContentSize {
-		return fail(fmt.Errorf("zstd: frame declares %d bytes, holds %d", hdr.FrameContentSize, len(out)))
-	}
-	return out, buf, nil
+	out := c.data
+	c.release()
+	return out, nil
 }
 
 // rawContent returns the content of a frame that holds only raw and RLE
@@ -210,7 +155,6 @@ func decompress(z []byte, pooled bool) ([]byte, *[]byte, error) {
 // decodes or refuses. The content is appended to dst. FuzzRawContent
 // checks it against the decoder.
 func rawContent(z []byte, hdr *zstd.Header, dst []byte) ([]byte, bool) {
-	const maxBlock = 128 << 10
 	if hdr.Skippable || hdr.HasCheckSum || hdr.DictionaryID != 0 || !hdr.HasFCS || !hdr.SingleSegment || hdr.HeaderSize <= 0 || hdr.HeaderSize > len(z) {
 		return nil, false
 	}
@@ -301,8 +245,8 @@ func (e *CorruptError) Unwrap() error { return e.Err }
 // ErrHashMismatch reports bytes that do not hash to their name.
 var ErrHashMismatch = errors.New("content does not hash to the object's name")
 
-// Get reads object h, verifies its hash and returns its canonical CBOR
-// bytes and kind.
+// Get reads object h, verifies it as Load does and returns its canonical
+// CBOR bytes and kind.
 func (s *Store) Get(h record.Hash) ([]byte, record.Kind, error) {
 	k, err := s.Kind(h)
 	if err != nil {
@@ -312,16 +256,26 @@ func (s *Store) Get(h record.Hash) ([]byte, record.Kind, error) {
 	return data, k, err
 }
 
-// GetKind reads object h of kind k and verifies it.
+// GetKind reads object h of kind k, verifies it as Load does (a record
+// of another kind in k's directory is corrupt) and returns its canonical
+// CBOR bytes.
 func (s *Store) GetKind(k record.Kind, h record.Hash) ([]byte, error) {
-	data, _, p, err := s.read(k, h, false)
+	c, p, err := s.read(k, h, false)
 	if err != nil {
 		return nil, err
 	}
-	if record.Sum(data) != h {
-		return nil, &CorruptError{p, ErrHashMismatch}
+	defer c.release()
+	if _, err := verifyDecode(c.data, k, h); err != nil {
+		return nil, &CorruptError{p, err}
 	}
-	return data, nil
+	return c.data, nil
+}
+
+// Verify reads object h of kind k and checks it as Load does, without
+// keeping the record.
+func (s *Store) Verify(k record.Kind, h record.Hash) error {
+	_, err := s.load(k, h)
+	return err
 }
 
 // tooLargeError is readSized's refusal of a file over the size limit.
@@ -331,44 +285,57 @@ func (e *tooLargeError) Error() string {
 	return fmt.Sprintf("file of %d bytes exceeds the object size limit", e.size)
 }
 
-// read returns the decompressed, not yet verified, content of object h of
-// kind k and the file's path. With pooled, the content may be in a pooled
-// buffer (returned as buf, nil otherwise) that the caller releases with
-// putBuf once it no longer needs it: decoders copy what they keep, as the
-// cbor.Unmarshaler contract requires.
-func (s *Store) read(k record.Kind, h record.Hash, pooled bool) (data []byte, buf *[]byte, p string, err error) {
-	p = s.Path(k, h)
+// read is the single read path of object files: it reads object h of kind
+// k (never following a symbolic link, never blocking on a FIFO or a
+// device: readSized) and decompresses it strictly (decompress), returning
+// its content, not yet verified, and the file's path. With pooled, the
+// content may be in a pooled buffer; the caller releases the content once
+// it no longer needs it: decoders copy what they keep, as the
+// cbor.Unmarshaler contract requires. Every reader of objects goes through
+// read, then verifyDecode.
+func (s *Store) read(k record.Kind, h record.Hash, pooled bool) (content, string, error) {
+	p := s.Path(k, h)
 	zb, err := readSized(p, MaxObjectSize)
+	if err != nil {
+		return content{}, p, fileError(k, h, p, err)
+	}
+	defer zb.release()
+	c, err := decompress(zb.b, pooled)
+	if err != nil {
+		return content{}, p, &CorruptError{p, err}
+	}
+	return c, p, nil
+}
+
+// fileError is the error of reading object h's file p: not found, or the
+// file is corrupt (too large, not a regular file, unreadable).
+func fileError(k record.Kind, h record.Hash, p string, err error) error {
 	var tooLarge *tooLargeError
 	var perr *os.PathError
 	switch {
+	case errors.Is(err, ErrNotRegular):
+		if errors.As(err, &perr) {
+			err = perr.Err // the path is the CorruptError's
+		}
+		return &CorruptError{p, err}
 	case errors.Is(err, os.ErrNotExist):
-		return nil, nil, p, fmt.Errorf("%s %s: %w", k, h.Short(), ErrNotFound)
+		return fmt.Errorf("%s %s: %w", k, h.Short(), ErrNotFound)
 	case errors.As(err, &tooLarge):
-		return nil, nil, p, &CorruptError{p, err}
+		return &CorruptError{p, err}
 	case errors.As(err, &perr) && perr.Op == "read":
-		return nil, nil, p, &CorruptError{p, fmt.Errorf("read: %w", perr.Err)}
-	case err != nil:
-		return nil, nil, p, err
+		return &CorruptError{p, fmt.Errorf("read: %w", perr.Err)}
 	}
-	defer putBuf(zb)
-	data, buf, err = decompress(*zb, pooled)
-	if err != nil {
-		return nil, nil, p, &CorruptError{p, err}
-	}
-	return data, buf, p, nil
+	return err
 }
 
 // load reads, verifies and decodes object h of kind k.
 func (s *Store) load(k record.Kind, h record.Hash) (record.Object, error) {
-	data, buf, p, err := s.read(k, h, true)
+	c, p, err := s.read(k, h, true)
 	if err != nil {
 		return nil, err
 	}
-	o, err := verifyDecode(data, k, h)
-	if buf != nil {
-		putBuf(buf)
-	}
+	o, err := verifyDecode(c.data, k, h)
+	c.release()
 	if err != nil {
 		return nil, &CorruptError{p, err}
 	}
@@ -522,6 +489,9 @@ func (s *Store) putLarge(k record.Kind, data []byte) (record.Hash, error) {
 	}
 	dst := s.Path(k, h)
 	moved, err := renameNew(tmp, dst)
+	if err == nil && !moved {
+		err = s.keepOrReplace(k, h, tmp)
+	}
 	if err != nil || !moved {
 		os.Remove(tmp)
 	}
@@ -653,24 +623,27 @@ func parallelFor(n, workers int, f func(i int)) {
 }
 
 // PutRaw writes compressed bytes as received from another store after
-// verifying that they decompress to canonical bytes hashing to h and
-// decode as a valid record of kind k.
+// verifying them as a read does: one zstd frame within the limits, whose
+// content hashes to h and decodes as a valid record of kind k.
 func (s *Store) PutRaw(k record.Kind, h record.Hash, z []byte) error {
-	data, err := Decompress(z)
+	c, err := decompress(z, false)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", k, h.Short(), err)
 	}
-	if record.Sum(data) != h {
-		return fmt.Errorf("%s %s: %w", k, h.Short(), ErrHashMismatch)
+	_, err = verifyDecode(c.data, k, h)
+	if err != nil {
+		if o, derr := record.Decode(c.data); derr == nil && o.ObjectKind() != k {
+			err = fmt.Errorf("a %s record where a %s was expected", o.ObjectKind(), k)
+		}
 	}
-	o, err := record.Decode(data)
+	// Released before the write, which may read the file it finds under
+	// the name (keepOrReplace): a read never waits for memory while it
+	// holds some.
+	c.release()
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", k, h.Short(), err)
 	}
-	if o.ObjectKind() != k {
-		return fmt.Errorf("%s %s: a %s record where a %s was expected", k, h.Short(), o.ObjectKind(), k)
-	}
-	return s.PutItems([]Item{{Kind: k, Data: data, Hash: h, Z: z}})
+	return s.PutItems([]Item{{Kind: k, Hash: h, Z: z}})
 }
 
 // tmpName is a fresh temp file name in dir; the suffix ".tmp" is what
@@ -707,18 +680,42 @@ func writeAtomic(tmpdir, dst string, b []byte, durable bool) error {
 	return nil
 }
 
-// ReadFile returns the raw (compressed) bytes of object h of kind k.
+// ReadFile returns the raw (compressed) bytes of object h of kind k, not
+// verified; like every read, it refuses a file that is not a regular one
+// and never blocks on one.
 func (s *Store) ReadFile(k record.Kind, h record.Hash) ([]byte, error) {
-	return os.ReadFile(s.Path(k, h))
+	zb, err := readSized(s.Path(k, h), MaxObjectSize)
+	if err != nil {
+		return nil, fileError(k, h, s.Path(k, h), err)
+	}
+	defer zb.release()
+	return append([]byte(nil), zb.b...), nil
 }
 
 // Memo returns the hashes stored under key (see PutMemo), if the entry is
 // intact and every object it names exists. Memo entries are caches that
 // make stages memoisable and resumable: a missing, damaged or dangling
 // entry is a miss, never an error. An entry of no hashes is a hit with an
-// empty list.
+// empty list. Memo does not read the objects: a stage that takes a memo
+// hit as its result uses VerifiedMemo.
 func (s *Store) Memo(key [32]byte) ([]record.Hash, bool) {
-	b, err := readSmall(filepath.Join(s.dir, memoDir, hex.EncodeToString(key[:])))
+	out, ok := s.memoHashes(key)
+	if !ok {
+		return nil, false
+	}
+	for _, h := range out {
+		if _, err := s.Kind(h); err != nil {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+// memoHashes parses memo entry key: exactly what PutMemo writes, hashes
+// separated by one space and ended by a line feed, so any other byte means
+// damage (a miss).
+func (s *Store) memoHashes(key [32]byte) ([]record.Hash, bool) {
+	b, err := readSmall(s.memoPath(key))
 	if err != nil || !bytes.HasSuffix(b, []byte("\n")) {
 		return nil, false
 	}
@@ -726,8 +723,6 @@ func (s *Store) Memo(key [32]byte) ([]record.Hash, bool) {
 	if len(line) == 0 {
 		return []record.Hash{}, true
 	}
-	// The entry is exactly what PutMemo writes: hashes separated by one
-	// space, so any other byte means damage.
 	if (len(line)+1)%65 != 0 {
 		return nil, false
 	}
@@ -741,12 +736,14 @@ func (s *Store) Memo(key [32]byte) ([]record.Hash, bool) {
 		if err != nil || h.String() != string(f) {
 			return nil, false
 		}
-		if _, err := s.Kind(h); err != nil {
-			return nil, false
-		}
 		out[i] = h
 	}
 	return out, true
+}
+
+// memoPath is the file of memo entry key.
+func (s *Store) memoPath(key [32]byte) string {
+	return filepath.Join(s.dir, memoDir, hex.EncodeToString(key[:]))
 }
 
 // PutMemo records that the computation named by key produced the objects
@@ -761,15 +758,7 @@ func (s *Store) PutMemo(key [32]byte, hs ...record.Hash) error {
 		b = append(b, h.String()...)
 	}
 	b = append(b, '\n')
-	err := writeAtomic(filepath.Join(s.dir, tmpDir), filepath.Join(s.dir, memoDir, hex.EncodeToString(key[:])), b, false)
-	if errors.Is(err, os.ErrNotExist) {
-		// A store made by an older layout without memo/: create it.
-		if err := os.MkdirAll(filepath.Join(s.dir, memoDir), 0o755); err != nil {
-			return err
-		}
-		err = writeAtomic(filepath.Join(s.dir, tmpDir), filepath.Join(s.dir, memoDir, hex.EncodeToString(key[:])), b, false)
-	}
-	return err
+	return s.WriteMemo(key, b)
 }
 
 // MemoKey hashes the parts that identify a computation.

@@ -21,7 +21,7 @@ const shallowDir = "shallow"
 // the snapshot itself lands.
 func (s *Store) MarkShallow(h record.Hash) error {
 	dir := filepath.Join(s.dir, shallowDir)
-	if _, err := os.Stat(filepath.Join(dir, h.String())); err == nil {
+	if s.IsShallow(h) {
 		return nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -36,10 +36,11 @@ func (s *Store) MarkShallow(h record.Hash) error {
 	return nil
 }
 
-// IsShallow reports whether snapshot h is marked shallow.
+// IsShallow reports whether snapshot h is marked shallow: its mark is a
+// regular file (a link or anything else in its place is no mark, FORMAT.md
+// §1.1).
 func (s *Store) IsShallow(h record.Hash) bool {
-	_, err := os.Stat(filepath.Join(s.dir, shallowDir, h.String()))
-	return err == nil
+	return isRegular(filepath.Join(s.dir, shallowDir, h.String()))
 }
 
 // Shallow lists the snapshots marked shallow, sorted.

@@ -88,6 +88,15 @@ func (s *Store) ensureKind(k record.Kind) error {
 // ErrNotFound reports an object that is not in the store.
 var ErrNotFound = errors.New("not in the store")
 
+// ErrNotRegular reports a store entry that is not a regular file where
+// one belongs (an object, the marker, a memo entry): a symbolic link, a
+// FIFO, a socket, a device or a directory. Readers refuse it without
+// following or opening it in a way that could block (FORMAT.md §1.1).
+var ErrNotRegular = errors.New("not a regular file")
+
+// notRegular is ErrNotRegular saying what the entry is.
+func notRegular(what string) error { return fmt.Errorf("%w (%s)", ErrNotRegular, what) }
+
 // ErrNoStore reports a directory that is not a store.
 var ErrNoStore = errors.New("no store")
 
@@ -111,6 +120,9 @@ func Open(dir string) (*Store, error) {
 			return nil, fmt.Errorf("store %s: %w: the directory has no %s marker (not a wepipe store)", dir, ErrNoStore, markerName)
 		}
 		return nil, fmt.Errorf("store %s: %w", dir, err)
+	}
+	if err := checkLayout(dir); err != nil {
+		return nil, err
 	}
 	const head = "wepipe store\n"
 	if !strings.HasPrefix(string(b), head) {
@@ -144,6 +156,9 @@ func Create(dir string) (*Store, error) {
 				return nil, fmt.Errorf("store %s: the directory exists, holds %q and is not a wepipe store", dir, e.Name())
 			}
 		}
+		if err := checkLayout(dir); err != nil {
+			return nil, err
+		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("create store %s: %w", dir, err)
 	}
@@ -171,6 +186,38 @@ func Create(dir string) (*Store, error) {
 	return Open(dir)
 }
 
+// layoutDirs are the directories of a store, relative to it.
+var layoutDirs = func() []string {
+	d := []string{objectsDir, tmpDir, memoDir, corruptDir, shallowDir}
+	for _, k := range record.Kinds {
+		d = append(d, filepath.Join(objectsDir, string(k)))
+	}
+	return d
+}()
+
+// checkLayout refuses a store whose directories (those that exist) are
+// symbolic links or not directories: nothing is ever followed out of a
+// store (FORMAT.md §1.1), so that its readers never read, and its writers
+// and we-fsck never write, remove or move, a file of another directory or
+// another store. The store's own directory may be a link. Operations that
+// remove or move files (Check) also open each directory without following
+// links (dirAt), in case one is replaced after Open.
+func checkLayout(dir string) error {
+	for _, d := range layoutDirs {
+		st, err := os.Lstat(filepath.Join(dir, d))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return fmt.Errorf("store %s: %w", dir, err)
+		case st.Mode()&fs.ModeSymlink != 0:
+			return fmt.Errorf("store %s: %s is a symbolic link; a store's directories must be its own, never links out of it (link the store directory itself instead)", dir, d)
+		case !st.IsDir():
+			return fmt.Errorf("store %s: %s is not a directory", dir, d)
+		}
+	}
+	return nil
+}
+
 // Dir is the store's directory.
 func (s *Store) Dir() string { return s.dir }
 
@@ -183,20 +230,22 @@ func (s *Store) kindDir(k record.Kind) string {
 	return filepath.Join(s.dir, objectsDir, string(k))
 }
 
-// Kind returns the kind of object h, or ErrNotFound.
+// Kind returns the kind of object h, or ErrNotFound. Only a regular file
+// is an object: a symbolic link, a FIFO or a directory under an object's
+// name is not one (readers report it as corrupt).
 func (s *Store) Kind(h record.Hash) (record.Kind, error) {
 	for _, k := range record.Kinds {
-		if _, err := os.Stat(s.Path(k, h)); err == nil {
+		if isRegular(s.Path(k, h)) {
 			return k, nil
 		}
 	}
 	return "", fmt.Errorf("object %s: %w", h.Short(), ErrNotFound)
 }
 
-// Has reports whether object h of kind k exists.
+// Has reports whether object h of kind k exists: its file is a regular
+// file (not a symbolic link, whatever it points to).
 func (s *Store) Has(k record.Kind, h record.Hash) bool {
-	_, err := os.Stat(s.Path(k, h))
-	return err == nil
+	return isRegular(s.Path(k, h))
 }
 
 // List returns the hashes of every object of kind k, sorted.
@@ -225,12 +274,28 @@ var ErrAmbiguous = errors.New("ambiguous hash prefix")
 // MinPrefix is the shortest accepted hash prefix (ARCHITECTURE.md §5).
 const MinPrefix = 8
 
+// ErrBadHash reports text given as a hash that is not a hash or a
+// prefix of one: fewer than MinPrefix or more than 64 digits, or not
+// hexadecimal. The tools treat it as a usage error.
+var ErrBadHash = errors.New("not a hash or a prefix of one")
+
+// CheckPrefix checks that arg is a full hash or a prefix of at least
+// MinPrefix hex digits (either case, surrounding white space ignored),
+// as Resolve requires; the error wraps ErrBadHash.
+func CheckPrefix(arg string) error {
+	p := strings.ToLower(strings.TrimSpace(arg))
+	if len(p) < MinPrefix || len(p) > 64 || strings.Trim(p, "0123456789abcdef") != "" {
+		return fmt.Errorf("%q is not a hash or a prefix of at least %d hex digits: %w", arg, MinPrefix, ErrBadHash)
+	}
+	return nil
+}
+
 // Resolve turns a full hash or a unique prefix of at least MinPrefix hex
 // digits into a hash and its kind.
 func (s *Store) Resolve(prefix string) (record.Hash, record.Kind, error) {
 	p := strings.ToLower(strings.TrimSpace(prefix))
-	if len(p) < MinPrefix || len(p) > 64 || strings.Trim(p, "0123456789abcdef") != "" {
-		return record.Hash{}, "", fmt.Errorf("%q is not a hash or a prefix of at least %d hex digits", prefix, MinPrefix)
+	if err := CheckPrefix(prefix); err != nil {
+		return record.Hash{}, "", err
 	}
 	if len(p) == 64 {
 		h, _ := record.ParseHash(p)
