@@ -358,7 +358,6 @@ func TestCommand(t *testing.T) {
 
 var _ = exec.Protocol
 
-
 // TestModesAgree: the same walker, state and stream give the same result
 // through a worker process and through a per-segment run, frames included.
 func TestModesAgree(t *testing.T) {

@@ -304,4 +304,3 @@ func writeCBOR(p string, v any) error {
 	}
 	return os.WriteFile(p, b, 0o644)
 }
-
