@@ -29,6 +29,8 @@ func initRun(env *cli.Env, args []string) error {
 	seed := fs.Uint64("seed", 0, "replica seed")
 	var sets cli.ParamList
 	fs.Var(&sets, "set", "key=value parameter (repeatable)")
+	var eo engineFlags
+	eo.define(fs)
 	pos, err := env.Parse(fs, args)
 	if err != nil {
 		return err
@@ -36,14 +38,27 @@ func initRun(env *cli.Env, args []string) error {
 	if len(pos) > 0 {
 		return cli.Usagef("unexpected argument %q", pos[0])
 	}
-	if *sysName == "" {
-		return cli.Usagef("--system is required (built in: %s; or a JSON system file)", strings.Join(system.Names(), ", "))
+	if *sysName == "" && eo.pdb == "" {
+		return cli.Usagef("--system or --pdb is required (built in: %s; or a JSON system file)", strings.Join(system.Names(), ", "))
 	}
 	if *walkers < 1 || *walkers > 1<<20 {
 		return cli.Usagef("--walkers %d: want 1 to %d", *walkers, 1<<20)
 	}
-	built, err := buildSystem(*sysName, sets)
+	if err := eo.check(*sysName); err != nil {
+		return err
+	}
+	ctx, stop := cli.InterruptContext()
+	defer stop()
+	var built *system.Built
+	if eo.pdb != "" {
+		built, err = eo.fromPDB(ctx, sets)
+	} else {
+		built, err = buildSystem(*sysName, sets)
+	}
 	if err != nil {
+		return err
+	}
+	if err := eo.apply(ctx, built); err != nil {
 		return err
 	}
 	if _, err := engine.Lookup(built.System.Engine); err != nil {
