@@ -143,5 +143,3 @@ func TestLAMMPSFluid(t *testing.T) {
 		stat.Mean(ub, nil), stat.Mean(ul, nil), math.Sqrt(vb), math.Sqrt(vl), d)
 	checkStore(t, st)
 }
-
-
