@@ -6,7 +6,9 @@ import (
 	"os"
 	osexec "os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/stat"
@@ -14,6 +16,7 @@ import (
 	"github.com/wepipe/wepipe/pkg/potential"
 	"github.com/wepipe/wepipe/pkg/record"
 	"github.com/wepipe/wepipe/pkg/step"
+	"github.com/wepipe/wepipe/pkg/store"
 	"github.com/wepipe/wepipe/pkg/system"
 )
 
@@ -142,4 +145,59 @@ func TestLAMMPSFluid(t *testing.T) {
 	t.Logf("n = %d per engine: mean epot %.2f / %.2f kJ/mol, sd %.2f / %.2f, KS D %.4f", len(ul),
 		stat.Mean(ub, nil), stat.Mean(ul, nil), math.Sqrt(vb), math.Sqrt(vl), d)
 	checkStore(t, st)
+}
+
+// TestPythonExample: scripts/engines/example_engine.py speaks the worker
+// protocol: the same walkers give the same states on one worker and on
+// two (its noise comes from the walkers' seeds), the pair stays in its
+// well, its energies are the built-in potential's, and what it refuses
+// (frames) is an error naming the walker.
+func TestPythonExample(t *testing.T) {
+	need(t, "python3-cbor2", "/usr/bin/python3", "-c", "import cbor2")
+	cmd := []string{"/usr/bin/python3", repoFile(t, "scripts/engines/example_engine.py")}
+	var want []record.Hash
+	for _, workers := range []int{1, 2} {
+		st, in := initExec(t, "lj-pair", 4, cmd, "", 60)
+		h, err := step.Snapshot(context.Background(), st, in, step.Options{Steps: 500, Workers: workers, Shards: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := walkerStates(t, st, h)
+		if want == nil {
+			want = got
+			for i, sh := range got {
+				s := load[*record.State](t, st, sh)
+				r := s.Obs["r"]
+				x := s.Positions.Data
+				u := potentialOf(t, st, h).Compute(x, make([]float64, len(x)))
+				if r < 0.3 || r > 0.5 || math.Abs(s.Potential-u) > 1e-9*math.Abs(u) || s.Step != 500 {
+					t.Errorf("walker %d: r %v, epot %v (built-in %v), step %d", i, r, s.Potential, u, s.Step)
+				}
+			}
+			if got[0] == got[1] {
+				t.Error("two walkers have the same state")
+			}
+		} else if !slices.Equal(got, want) {
+			t.Errorf("%d workers: states %v, one worker %v", workers, got, want)
+		}
+	}
+	st, in := initExec(t, "lj-pair", 2, cmd, "", 60)
+	_, err := step.Snapshot(context.Background(), st, in, step.Options{Steps: 10, Frames: 2, Workers: 1, Shards: 1})
+	if err == nil || !strings.Contains(err.Error(), "walker 0: the engine failed: this example returns no frames") {
+		t.Errorf("error %v", err)
+	}
+}
+
+// potentialOf is the built-in potential of snapshot h's system.
+func potentialOf(t *testing.T, st *store.Store, h record.Hash) potential.Potential {
+	sys := load[*record.System](t, st, load[*record.Snapshot](t, st, h).System)
+	var terms []potential.Term
+	for _, x := range sys.Potential {
+		terms = append(terms, potential.Term{Type: x.Type, Params: x.Params, Atoms: x.Atoms})
+	}
+	p, err := potential.New(terms, sys.NAtoms(), sys.Box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
