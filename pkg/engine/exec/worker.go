@@ -8,6 +8,7 @@ import (
 	"os"
 	osexec "os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -183,8 +184,8 @@ func (w *worker) fail(ctx context.Context, what error, err error) error {
 	}
 	<-p.exited
 	p.close()
-	if st := exitStatus(p.err); st != "" {
-		why += " (" + st + ")"
+	if !strings.HasSuffix(why, "killed") {
+		why += " (" + exitStatus(p.err) + ")"
 	}
 	return fmt.Errorf("%v: %s; command %s%s", what, why, w.commandLine(), w.stderrTail())
 }
@@ -207,7 +208,7 @@ func (w *worker) stderrTail() string {
 }
 
 // exitStatus describes how a process ended: "exit status 3", "signal:
-// killed"; "" while that is unknown.
+// killed".
 func exitStatus(err error) string {
 	var ee *osexec.ExitError
 	if errors.As(err, &ee) {
