@@ -233,6 +233,12 @@ func (sp *Spec) Build() (*Built, error) {
 	sys.Integrator = record.Integrator{Name: "baoab", Temperature: sp.Integrator.Temperature, Friction: sp.Integrator.Friction, Timestep: sp.Integrator.Timestep}
 	sys.Box = sp.Box
 	sys.Exec = sp.Exec
+	if e := sys.Exec; e != nil && e.Mode == "worker" {
+		// The default mode is written as no mode: one record per system.
+		e2 := *e
+		e2.Mode = ""
+		sys.Exec = &e2
+	}
 	if len(sp.Params) > 0 {
 		sys.Params = sp.Params
 	}

@@ -406,7 +406,7 @@ def prepare(req):
         "names": [a.name for a in atoms],
         "elements": [a.element.symbol if a.element is not None else "" for a in atoms],
         "masses": masses,
-        "residues": [{"name": r.name, "id": resid(r, k), "chain": r.chain.id or ""} for k, r in enumerate(residues)],
+        "residues": [{"name": r.name, "id": resid(r, k), "chain": (r.chain.id or "").strip()} for k, r in enumerate(residues)],
         "residue": [index[a.residue.index] for a in atoms],
         "bonds": [i for b in top.bonds() for i in (b[0].index, b[1].index)],
         "positions": typed(np.array([[v.x, v.y, v.z] for v in pos.value_in_unit(unit.nanometer)])),
