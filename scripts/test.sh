@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need on a fresh Debian machine
 # (Go modules; python3-cbor2 and python3-zstandard for the format check;
-# snakemake for the workflow test), then runs the whole suite.
+# snakemake for the workflow test; OpenMM and LAMMPS for the external
+# engines' tests, ENGINES.md), then runs the whole suite.
 #
 #   scripts/test.sh            # everything CI runs
 set -euo pipefail
@@ -11,6 +12,8 @@ need=()
 /usr/bin/python3 -c 'import cbor2, zstandard' 2>/dev/null || need+=(python3-cbor2 python3-zstandard)
 command -v snakemake >/dev/null 2>&1 || need+=(snakemake)
 command -v make >/dev/null 2>&1 || need+=(make)
+/usr/bin/python3 -c 'import openmm' 2>/dev/null || need+=(python3-simtk libopenmm-plugins)
+command -v lmp >/dev/null 2>&1 || need+=(lammps)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test: installing ${need[*]}" >&2
