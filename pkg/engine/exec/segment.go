@@ -26,6 +26,7 @@ const (
 	FileStateOut = "out.cbor"    // the state the engine leaves
 	FileFrames   = "frames.cbor" // the frames it leaves, when asked for
 	FileSystem   = "system.cbor" // the system record (in the worker's directory)
+	FileLog      = "output.log"  // the program's stdout and stderr
 )
 
 // segment is one worker in per-segment mode: the program runs once per
@@ -34,7 +35,6 @@ type segment struct {
 	*common
 	dir     string // the worker's scratch directory
 	sysFile string
-	out     tail // the program's stdout and stderr, of the last walker
 	kept    bool // a failed walker's directory is kept in dir
 }
 
@@ -91,11 +91,18 @@ func (s *segment) Propagate(ctx context.Context, in engine.State, req engine.Req
 		"WE_TIMESTEP="+strconv.FormatFloat(s.sys.Timestep, 'g', -1, 64),
 	)
 	cmd.Env = append(cmd.Env, s.cfg.Env...)
-	s.out.reset()
-	cmd.Stdout, cmd.Stderr = &s.out, &s.out
-	cmd.WaitDelay = time.Second
+	// The program's stdout and stderr go to a file of its directory: no
+	// pipe for wepipe to drain, and the whole log stays with the files of
+	// a failed walker.
+	log, err := os.Create(filepath.Join(wd, FileLog))
+	if err != nil {
+		return engine.State{}, nil, fmt.Errorf("walker %d: scratch directory: %w", req.Walker, err)
+	}
+	cmd.Stdout, cmd.Stderr = log, log
 	ownGroup(cmd)
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	log.Close()
+	if err != nil {
 		return engine.State{}, nil, s.fail(wd, req, fmt.Sprintf("start %s: %v", s.commandLine(), err))
 	}
 	done := make(chan error, 1)
@@ -106,7 +113,6 @@ func (s *segment) Propagate(ctx context.Context, in engine.State, req engine.Req
 		defer t.Stop()
 		timer = t.C
 	}
-	var err error
 	select {
 	case err = <-done:
 	case <-timer:
@@ -209,18 +215,33 @@ func readCBOR(p string, v any) error {
 // tail of the program's output.
 func (s *segment) fail(wd string, req engine.Request, why string) error {
 	kept := filepath.Join(s.dir, fmt.Sprintf("failed-walker-%d-%s", req.Walker, time.Now().Format("150405.000000")))
-	where := ""
+	where, dir := "", wd
 	if os.Rename(wd, kept) == nil {
 		s.kept = true
-		where = "; its files are in " + kept
+		where, dir = "; its files are in "+kept, kept
 	}
-	out := s.out.String()
+	out := logTail(filepath.Join(dir, FileLog))
 	if out == "" {
 		out = "; it wrote nothing"
 	} else {
 		out = "; its output ends:" + out
 	}
 	return fmt.Errorf("walker %d: %s; command %s%s%s", req.Walker, why, s.commandLine(), where, out)
+}
+
+// logTail returns the end of a walker's log, as tail.String does.
+func logTail(p string) string {
+	f, err := os.Open(p)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > tailBytes {
+		f.Seek(fi.Size()-tailBytes, io.SeekStart)
+	}
+	var t tail
+	io.Copy(&t, io.LimitReader(f, tailBytes))
+	return t.String()
 }
 
 // Close removes the worker's scratch directory, unless it holds the files
