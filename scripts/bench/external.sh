@@ -18,6 +18,7 @@ REPEAT=${REPEAT:-2}
 echo "# machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'); $(go version)"
 echo "# load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { print a - b }'; }
+add() { awk -v a="$1" -v b="$2" 'BEGIN { print a + b }'; }
 
 for part in $PARTS; do
 	case $part in
@@ -38,21 +39,26 @@ for part in $PARTS; do
 		h=$(we-init --pdb /usr/lib/python3/dist-packages/openmm/app/data/test.pdb --keep protein \
 			--forcefield amber99sbildn.xml,amber99_obc.xml --walkers 48)
 		seed=0
+		# Wall and CPU seconds (user + system, the step's processes and the
+		# OpenMM workers it starts, all threads) of one we-step, from bash's time.
+		TIMEFORMAT="%R %U %S"
 		for r in $(seq "$REPEAT"); do
-			for cfg in "1 1" "1 2" "2 1"; do
+			for cfg in "1 1" "2 1" "1 2"; do
 				read -r workers threads <<<"$cfg"
 				seed=$((seed + 1))
+				t=$( { time WE_OPENMM_THREADS=$threads we-step --steps 100 --workers "$workers" --seed "$seed" "$h" >"$tmp/s"; } 2>&1)
+				read -r wall user sys <<<"$t"
 				t0=$(date +%s.%N)
-				s=$(WE_OPENMM_THREADS=$threads we-step --steps 100 --workers "$workers" --seed "$seed" "$h")
+				we-resample --resampler revo --image rmsd --merge-dist 0.005 --char-dist 0.01 "$(cat "$tmp/s")" >/dev/null
 				t1=$(date +%s.%N)
-				we-resample --resampler revo --image rmsd --merge-dist 0.005 --char-dist 0.01 "$s" >/dev/null
-				t2=$(date +%s.%N)
-				printf "wepipe  workers %d threads %d: we-step %.2f s, we-resample %.2f s, cycle %.2f s  (load %s)\n" \
-					"$workers" "$threads" "$(sub "$t1" "$t0")" "$(sub "$t2" "$t1")" "$(sub "$t2" "$t0")" "$(cut -d' ' -f1 /proc/loadavg)"
+				rs=$(sub "$t1" "$t0")
+				printf "wepipe  workers %d threads %d: we-step %.2f s wall, %.2f s CPU; we-resample %.2f s; cycle %.2f s  (load %s)\n" \
+					"$workers" "$threads" "$wall" "$(add "$user" "$sys")" "$rs" "$(add "$wall" "$rs")" "$(cut -d' ' -f1 /proc/loadavg)"
 			done
 			for threads in 1 2; do
 				printf "openmm  threads %d: " "$threads"
-				/usr/bin/python3 scripts/bench/villin_openmm.py "$threads" 4800 | awk '{printf "%d steps %.2f s, %.2f ms/step\n", $2, $3, $4}'
+				/usr/bin/python3 scripts/bench/villin_openmm.py "$threads" 4800 |
+					awk '{printf "%d steps %.2f s wall, %.2f s CPU, %.2f ms/step  (load %s)\n", $2, $3, $4, $5, "'"$(cut -d' ' -f1 /proc/loadavg)"'"}'
 			done
 		done
 		;;
