@@ -163,6 +163,24 @@ func equal(a, b []float64) bool {
 	return true
 }
 
+// TestEngineObs: observables an engine reports go to the state and to
+// the snapshot's walkers, beside the system's.
+func TestEngineObs(t *testing.T) {
+	fakeEnv(t, "echo,obs")
+	st, in := initExec(t, "lj-pair", 3, nil, "", 0)
+	out, err := step.Snapshot(context.Background(), st, in, step.Options{Steps: 5, Workers: 2, Shards: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range load[*record.Snapshot](t, st, out).Walkers {
+		s := load[*record.State](t, st, w.State)
+		if w.Obs["slot"] != float64(i) || s.Obs["slot"] != float64(i) || s.Obs["r"] == 0 || w.Obs["r"] != s.Obs["r"] {
+			t.Errorf("walker %d: snapshot obs %v, state obs %v", i, w.Obs, s.Obs)
+		}
+	}
+	checkStore(t, st)
+}
+
 // TestDeterministic: an engine that is a pure function of its input
 // state and seed gives the same walker states for any number of workers
 // and for any shard (the seeds come from the walkers' streams, not from

@@ -20,6 +20,7 @@
 //	                 engine, to measure the protocol's overhead
 //	langevin         run the built-in BAOAB engine with a random stream
 //	                 seeded by the walker's seed: a deterministic engine
+//	obs              report an observable of its own, "slot" (worker mode)
 //	FAULT@SLOT       fail at walker SLOT ("hello" for the start) with FAULT:
 //	                 exit (status 3), crash (killed by SIGKILL), hang,
 //	                 garbage (malformed CBOR), huge (a length prefix of
@@ -80,6 +81,7 @@ func Main() int {
 
 type fake struct {
 	langevin bool
+	obs      bool
 	once     bool
 	faults   map[string]string // slot ("hello", "3") → fault
 	comp     *system.Compiled
@@ -93,6 +95,8 @@ func parse(s string) *fake {
 			f.langevin = true
 		case w == "once":
 			f.once = true
+		case w == "obs":
+			f.obs = true
 		case strings.Contains(w, "@"):
 			fault, slot, _ := strings.Cut(w, "@")
 			f.faults[slot] = fault
@@ -173,6 +177,9 @@ func (f *fake) walker(req *exec.Request, in *record.State) (*exec.Reply, error) 
 	rep, err := f.propagate(req.Steps, req.Frames, req.Seed, in)
 	if err != nil {
 		return nil, err
+	}
+	if f.obs {
+		rep.Obs = map[string]float64{"slot": float64(req.Slot)}
 	}
 	f.late(slot, fault, rep)
 	return rep, nil
