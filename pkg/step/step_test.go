@@ -141,12 +141,12 @@ func TestOptionsCheck(t *testing.T) {
 }
 
 // flakyEngine is the Langevin engine failing walker 1 the first failures
-// times it is asked, or returning one atom too many when short is set.
+// times it is asked, or returning one atom too many when extra is set.
 type flakyEngine struct {
 	engine.Langevin
 	mu       sync.Mutex
 	failures int
-	short    bool
+	extra    bool
 }
 
 func (e *flakyEngine) Propagate(ctx context.Context, sys *engine.System, in engine.State, req engine.Request) (engine.State, []engine.Frame, error) {
@@ -157,7 +157,7 @@ func (e *flakyEngine) Propagate(ctx context.Context, sys *engine.System, in engi
 		e.failures--
 		return engine.State{}, nil, errors.New("walker 1: engine crashed")
 	}
-	if e.short {
+	if e.extra {
 		out.Positions = append(out.Positions, 0, 0, 0)
 	}
 	return out, fr, err
@@ -195,8 +195,8 @@ func TestRetries(t *testing.T) {
 	if err := (Options{Steps: 1, Workers: 1, Shards: 1, Retries: -1}).Check(); err == nil {
 		t.Error("negative retries accepted")
 	}
-	flaky.short = true
-	defer func() { flaky.short = false }()
+	flaky.extra = true
+	defer func() { flaky.extra = false }()
 	st3, in3 := initStore(t, "step-test-flaky", 2)
 	if _, err := Snapshot(context.Background(), st3, in3, Options{Steps: 10, Workers: 1, Shards: 1}); err == nil || !strings.Contains(err.Error(), "walker 0: the engine returned 6 coordinates for 1 atoms") {
 		t.Errorf("short state: error %v", err)
