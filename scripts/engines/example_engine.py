@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A minimal wepipe engine: the worker protocol of ENGINES.md §2 in Python.
 
-    we-init --system lj-pair --exec '/usr/bin/python3 scripts/engines/example_engine.py'
+    we-init --system lj-pair --exec "/usr/bin/python3 $PWD/scripts/engines/example_engine.py"
     we-step --steps 1000 HASH
 
 It reads wepipe's messages on stdin and answers on stdout, each message a

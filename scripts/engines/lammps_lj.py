@@ -2,7 +2,7 @@
 """A per-segment engine (ENGINES.md §3): the Lennard-Jones fluid in LAMMPS.
 
     we-init --system lj-fluid --set n=108 --exec-mode segment \
-        --exec '/usr/bin/python3 scripts/engines/lammps_lj.py'
+        --exec "/usr/bin/python3 $PWD/scripts/engines/lammps_lj.py"
     we-step --steps 1000 HASH
 
 we-step runs this once per walker in a scratch directory, with the system
