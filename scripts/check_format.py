@@ -193,7 +193,10 @@ SCHEMAS = {
         "observables": (("list", OBSERVABLE), True),
         "initial": (("list", {"state": ("hash", True), "weight": ("float", True)}), True),
         "params": (("map", "float"), False),
-        "exec": ({"command": (("list", "text"), True), "timeout": ("float", False)}, "pointer"),
+        "exec": ({"command": (("list", "text"), True), "mode": ("text", False),
+                  "timeout": ("float", False)}, "pointer"),
+        "openmm": ({"system": ("text", True), "version": ("text", False),
+                    "forcefield": (("list", "text"), False), "options": (("map", "text"), False)}, "pointer"),
     },
     "state": {
         "kind": ("text", True), "v": ("uint", True),
@@ -403,6 +406,14 @@ def validate_system(r):
             raise Invalid("initial[%d].weight: %r is not positive" % (i, s["weight"]))
     if r["engine"] == "exec" and ("exec" not in r or not r["exec"]["command"]):
         raise Invalid("exec.command: the exec engine needs a command")
+    if "exec" in r:
+        e = r["exec"]
+        if e.get("mode", "segment") != "segment":
+            raise Invalid("exec.mode: %r, want 'segment' or none" % e["mode"])
+        if not finite(e.get("timeout", 0.0)) or e.get("timeout", 0.0) < 0:
+            raise Invalid("exec.timeout: %r" % e["timeout"])
+    if r["engine"] == "openmm" and ("openmm" not in r or not r["openmm"]["system"]):
+        raise Invalid("openmm.system: the openmm engine needs a serialized OpenMM System")
 
 
 def validate_state(r):

@@ -4,9 +4,10 @@
 # make and snakemake for the workflow test; zstd for the cross-check of the
 # store's frames; python3-mdtraj and python3-simtk for the MDTraj
 # cross-checks on villin; libxml2-utils (xmllint) and python3-networkx for
-# the GEXF family trees; chromium to render we-report's page), then runs
-# the whole suite, and the packages with concurrency once more under the
-# race detector.
+# the GEXF family trees; chromium to render we-report's page; OpenMM's CPU
+# platform (libopenmm-plugins) and LAMMPS for the external engines' tests,
+# ENGINES.md), then runs the whole suite, and the packages with concurrency
+# once more under the race detector.
 #
 #   scripts/test.sh            # everything CI runs
 set -euo pipefail
@@ -23,6 +24,10 @@ command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 /usr/bin/python3 -c 'import networkx' 2>/dev/null || need+=(python3-networkx)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+/usr/bin/python3 -c 'import openmm' 2>/dev/null || need+=(python3-simtk)
+# OpenMM's CPU platform is a plugin, packaged apart.
+dpkg-query -W -f='${Status}' libopenmm-plugins 2>/dev/null | grep -q 'ok installed' || need+=(libopenmm-plugins)
+command -v lmp >/dev/null 2>&1 || need+=(lammps)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test: installing ${need[*]}" >&2

@@ -5,6 +5,10 @@
 //
 //	we-init --system NAME|FILE [--walkers N] [--seed N] [--set key=value]...
 //	        [--obs NAME=TYPE:ARGS]... [--store DIR]
+//	        [--engine langevin|openmm|exec] [--exec CMD [--exec-mode worker|segment] [--exec-timeout S]]
+//	we-init --pdb FILE (--forcefield FF[,FF…] | --openmm-xml SYSTEM.xml)
+//	        [--keep all|protein|nowater] [--ff-option KEY=VALUE]... [--set key=value]...
+//	        [--obs NAME=TYPE:ARGS]... [options]
 //
 // Every walker of the initial snapshot has weight 1/N. With several initial
 // states (a system file may give more than one) walker i starts from state
@@ -60,6 +64,55 @@
 //
 // Errors in it name the field; --set accepts temperature, friction and
 // timestep for a file system.
+//
+// Engines (ENGINES.md). By default a system runs with its own engine (the
+// built-in BAOAB integrator for built-in systems). These flags choose
+// another:
+//
+//	--engine openmm     run the system through OpenMM: its potential terms
+//	                    become an OpenMM System stored in the record (for
+//	                    cross-checks of the two engines)
+//	--exec CMD          run the system with an external program (engine
+//	                    exec): its argument vector, words split at spaces or
+//	                    a JSON array of strings; never a shell
+//	--exec-mode MODE    worker (default): one process per worker serves its
+//	                    walkers over stdin/stdout (ENGINES.md §2); segment:
+//	                    the program runs once per walker on files in a
+//	                    scratch directory (§3), as WESTPA's runseg.sh
+//	--exec-timeout S    time limit per walker in seconds (default: none)
+//
+// A molecule with OpenMM (ENGINES.md §4; Debian's python3-simtk,
+// libopenmm-plugins and python3-cbor2):
+//
+//	--pdb FILE          the structure (PDB, or PDBx/mmCIF .cif): atoms,
+//	                    residues, chains, bonds and the initial positions
+//	--forcefield FFS    OpenMM force-field files, comma separated, by
+//	                    OpenMM's names or paths: amber99sbildn.xml,amber99_obc.xml
+//	                    (implicit solvent), amber14-all.xml,amber14/tip3p.xml
+//	--openmm-xml FILE   a System serialized by XmlSerializer elsewhere,
+//	                    instead of --forcefield; its particles are the kept
+//	                    atoms in order
+//	--keep PART         all (default), protein (standard amino acids and
+//	                    caps: no water, ions or ligands) or nowater
+//	--ff-option K=V     a createSystem option (repeatable), units nm, amu,
+//	                    mol/L: nonbondedMethod=NoCutoff|CutoffNonPeriodic|
+//	                    CutoffPeriodic|Ewald|PME|LJPME, nonbondedCutoff=1.0,
+//	                    constraints=None|HBonds|AllBonds|HAngles (default
+//	                    HBonds), rigidWater, removeCMMotion,
+//	                    useDispersionCorrection (true|false), hydrogenMass,
+//	                    switchDistance, ewaldErrorTolerance,
+//	                    implicitSolventSaltConc, implicitSolventKappa,
+//	                    soluteDielectric, solventDielectric
+//	--set K=V           temperature (K, default 300), friction (1/ps,
+//	                    default 1), timestep (ps, default 0.002)
+//
+// The system record holds the serialized System and the topology, so a
+// store copied to another machine runs there without these files. Its
+// initial state is the file's positions with zero velocities and the
+// potential energy OpenMM computes; its observable rmsd is the RMSD (nm)
+// of the Cα atoms to that structure after superposition.
+//
+//	we-init --pdb test.pdb --keep protein --forcefield amber99sbildn.xml,amber99_obc.xml
 //
 // Observables (--obs): each adds a named progress coordinate to the
 // system, after its own, evaluated on every state; --warp, --bins, --mab

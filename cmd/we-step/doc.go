@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	we-step --steps N [--workers K] [--frames K] [--seed N] [--shard I/N] [--store DIR] [HASH]
+//	we-step --steps N [--workers K] [--frames K] [--seed N] [--shard I/N] [--retries N] [--store DIR] [HASH]
 //
 // The new snapshot has the same cycle index, system and weights; walker i
 // continues walker i of the input (its parent) from its new state. The
@@ -31,6 +31,8 @@
 //	--shard I/N    propagate only walkers [I·W/N, (I+1)·W/N) of W and write a
 //	               partial snapshot; we-merge assembles the N partial
 //	               snapshots into the one an unsharded step writes
+//	--retries N    run a walker whose engine failed again, up to N times
+//	               (default 0), on a new engine process
 //	--store DIR    the store (default $WE_STORE, else ./we.store)
 //
 // HASH (a full hash or a unique prefix of at least 8 hex digits) is read
@@ -43,7 +45,17 @@
 //
 // Engines: the system record names its engine; "langevin" is built in: the
 // BAOAB Langevin integrator (Leimkuhler & Matthews 2013) with the system's
-// potential, temperature, friction and time step.
+// potential, temperature, friction and time step. "exec" runs an external
+// program and "openmm" OpenMM (ENGINES.md): one engine process per worker
+// for the whole step (or, in per-segment mode, one run per walker), each
+// walker's seed taken from its stream, so the hash does not depend on
+// --workers either. An engine that exits, crashes, hangs beyond the
+// system's exec.timeout, answers malformed data or an invalid state fails
+// its walker with an error that names it and ends with the engine's last
+// lines of stderr; nothing invalid is stored, and a rerun resumes.
+// OpenMM's platform and threads: WE_OPENMM_PLATFORM (Reference, CPU, CUDA,
+// OpenCL), WE_OPENMM_THREADS (per worker, default 1), WE_OPENMM_DEVICES;
+// its Python: WE_PYTHON (default /usr/bin/python3).
 //
 // Exit status: 0 success, 1 failure, 2 usage error.
 package main

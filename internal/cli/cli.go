@@ -78,9 +78,11 @@ func (e *UsageError) Error() string { return e.Msg }
 // Usagef returns a UsageError.
 func Usagef(format string, a ...any) error { return &UsageError{fmt.Sprintf(format, a...)} }
 
-// Errorf prints "name: message" on stderr.
+// Errorf prints "name: message" on stderr, the name before every line of
+// a message of several (an engine's stderr quoted in an error).
 func (e *Env) Errorf(format string, a ...any) {
-	fmt.Fprintf(e.Stderr, "%s: %s\n", e.Name, fmt.Sprintf(format, a...))
+	msg := strings.ReplaceAll(fmt.Sprintf(format, a...), "\n", "\n"+e.Name+": ")
+	fmt.Fprintf(e.Stderr, "%s: %s\n", e.Name, msg)
 }
 
 // Fail prints err once and returns the exit code it deserves.

@@ -15,21 +15,34 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/wepipe/wepipe/pkg/engine/exec/exectest"
 )
 
-// binDir holds the we-* binaries built once by TestMain.
-var binDir string
+// binDir holds the we-* binaries built once by TestMain; root is the
+// module's root directory.
+var binDir, root string
 
 // TestMain builds the real binaries of every tool once, from the module
 // root, so that the scripts exercise exactly what users run.
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
+	// The test binary is also we-fake-engine, the fake external engine of
+	// package exectest, on the scripts' PATH.
+	os.Exit(testscript.RunMain(mainFunc(func() int { return run(m) }), map[string]func() int{
+		"we-fake-engine": exectest.Main,
+	}))
 }
+
+// mainFunc lets run serve as testscript.RunMain's testing.M.
+type mainFunc func() int
+
+func (f mainFunc) Run() int { return f() }
 
 func run(m *testing.M) int {
 	tmp, err := os.MkdirTemp("", "wepipe-clitest-")
@@ -43,7 +56,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "clitest: go env GOMOD:", err)
 		return 1
 	}
-	root := filepath.Dir(strings.TrimSpace(string(gomod)))
+	root = filepath.Dir(strings.TrimSpace(string(gomod)))
 	binDir = filepath.Join(tmp, "bin")
 	build := exec.Command("go", "build", "-o", binDir+string(os.PathSeparator), "./cmd/...")
 	build.Dir = root
@@ -66,11 +79,15 @@ func params(dir string) testscript.Params {
 		RequireUniqueNames: true,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("PATH", binDir+string(os.PathListSeparator)+env.Getenv("PATH"))
+			// Scripts find the repository's files (scripts/engines) in $ROOT.
+			env.Setenv("ROOT", root)
+			env.Setenv("WE_SCRATCH", env.WorkDir)
 			// The scripts choose their stores; nothing leaks in from the
 			// environment of the test process.
 			env.Setenv("WE_STORE", "")
 			return nil
 		},
+		Condition: condition,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode":     cmdExitcode,
 			"hash":         cmdHash,
@@ -644,4 +661,33 @@ func resumeStep(t *testing.T, env []string, store, clean string, args []string, 
 		t.Fatalf("resumed step gave %s, an uninterrupted one %s", got, want)
 	}
 	return want
+}
+
+// conditions are the external programs scripts may need: [cbor2]
+// (Python's cbor2), [openmm] (OpenMM's Python with cbor2) and [lammps]
+// (lmp). Where one is missing a script skips its part, except in CI
+// (CI set), which installs them all (scripts/test.sh): there a missing
+// program is an error.
+var conditions = map[string][]string{
+	"cbor2":  {"/usr/bin/python3", "-c", "import cbor2"},
+	"openmm": {"/usr/bin/python3", "-c", "import openmm, cbor2, numpy"},
+	"lammps": {"lmp", "-h"},
+}
+
+var conditionCache sync.Map
+
+func condition(cond string) (bool, error) {
+	cmd, ok := conditions[cond]
+	if !ok {
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	v, done := conditionCache.Load(cond)
+	if !done {
+		out, err := exec.Command(cmd[0], cmd[1:]...).CombinedOutput()
+		if err != nil && os.Getenv("CI") != "" {
+			return false, fmt.Errorf("[%s] is required in CI: %v: %v %s", cond, cmd, err, out)
+		}
+		v, _ = conditionCache.LoadOrStore(cond, err == nil)
+	}
+	return v.(bool), nil
 }

@@ -43,6 +43,8 @@ func initStore(env *cli.Env, fs *flag.FlagSet, storeFlag string, storeDir *strin
 	fs.Var(&sets, "set", "key=value parameter (repeatable)")
 	var obs cli.ParamList
 	fs.Var(&obs, "obs", "NAME=TYPE:ARGS observable over atom selections (repeatable)")
+	var eo engineFlags
+	eo.define(fs)
 	pos, err := env.Parse(fs, args)
 	if err != nil {
 		return nil, record.Hash{}, err
@@ -50,17 +52,30 @@ func initStore(env *cli.Env, fs *flag.FlagSet, storeFlag string, storeDir *strin
 	if len(pos) > 0 {
 		return nil, record.Hash{}, cli.Usagef("unexpected argument %q", pos[0])
 	}
-	if *sysName == "" {
-		return nil, record.Hash{}, cli.Usagef("--system is required (built in: %s; or a JSON system file)", strings.Join(system.Names(), ", "))
+	if *sysName == "" && eo.pdb == "" {
+		return nil, record.Hash{}, cli.Usagef("--system or --pdb is required (built in: %s; or a JSON system file)", strings.Join(system.Names(), ", "))
 	}
 	if *walkers < 1 || *walkers > 1<<20 {
 		return nil, record.Hash{}, cli.Usagef("--walkers %d: want 1 to %d", *walkers, 1<<20)
 	}
-	built, err := buildSystem(*sysName, sets)
+	if err := eo.check(*sysName); err != nil {
+		return nil, record.Hash{}, err
+	}
+	ctx, stop := cli.InterruptContext()
+	defer stop()
+	var built *system.Built
+	if eo.pdb != "" {
+		built, err = eo.fromPDB(ctx, sets)
+	} else {
+		built, err = buildSystem(*sysName, sets)
+	}
 	if err != nil {
 		return nil, record.Hash{}, err
 	}
 	if err := addObservables(built, obs); err != nil {
+		return nil, record.Hash{}, err
+	}
+	if err := eo.apply(ctx, built); err != nil {
 		return nil, record.Hash{}, err
 	}
 	if _, err := engine.Lookup(built.System.Engine); err != nil {

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/wepipe/wepipe/internal/cli"
+	_ "github.com/wepipe/wepipe/pkg/engine/exec"   // the exec engine
+	_ "github.com/wepipe/wepipe/pkg/engine/openmm" // the openmm engine
 	"github.com/wepipe/wepipe/pkg/step"
 )
 
@@ -21,6 +23,7 @@ func stepRun(env *cli.Env, args []string) error {
 	frames := fs.Int("frames", 0, "frames kept per walker as segment objects")
 	seed := fs.Uint64("seed", 0, "replica seed")
 	shard := fs.String("shard", "", "I/N: propagate only shard I of N")
+	retries := fs.Int("retries", 0, "times a walker whose engine failed is run again")
 	pos, err := env.Parse(fs, args)
 	if err != nil {
 		return err
@@ -34,7 +37,13 @@ func stepRun(env *cli.Env, args []string) error {
 	if *frames < 0 || *frames > *steps {
 		return cli.Usagef("--frames must be between 0 and --steps")
 	}
-	opt := step.Options{Steps: *steps, Seed: *seed, Frames: *frames, Workers: *workers, Shards: 1}
+	if *retries < 0 {
+		return cli.Usagef("--retries must not be negative")
+	}
+	opt := step.Options{Steps: *steps, Seed: *seed, Frames: *frames, Workers: *workers, Shards: 1, Retries: *retries}
+	opt.Retrying = func(walker, attempt int, err error) {
+		env.Errorf("%v; retrying (%d of %d)", err, attempt, *retries)
+	}
 	if *shard != "" {
 		i, n, err := ParseShard(*shard)
 		if err != nil {

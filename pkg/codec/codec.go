@@ -163,6 +163,15 @@ func Unmarshal(data []byte, v any) error {
 	return nil
 }
 
+// UnmarshalStrict decodes data into v with Unmarshal's strict rules
+// (duplicate keys, indefinite lengths, unknown fields, invalid UTF-8,
+// excessive nesting and trailing bytes are refused) but without the
+// canonical check: for messages from other programs (ENGINES.md), whose
+// encoders need not be deterministic.
+func UnmarshalStrict(data []byte, v any) error {
+	return decMode.Unmarshal(data, v)
+}
+
 // Header is the part every record shares.
 type Header struct {
 	Kind    string `cbor:"kind"`

@@ -60,6 +60,9 @@ type State struct {
 	Potential  float64   // potential energy (kJ/mol)
 	Kinetic    float64   // kinetic energy (kJ/mol)
 	Obs        []float64 // observables, in System.Observables.Names() order
+	// EngineObs are observables an external engine computed itself
+	// (ENGINES.md §2.3), stored with the system's; nil for none.
+	EngineObs map[string]float64
 }
 
 // Frame is an intermediate configuration returned by Propagate.

@@ -15,7 +15,7 @@ type System struct {
 	Kind   string `cbor:"kind"`
 	V      uint64 `cbor:"v"`
 	Name   string `cbor:"name"`
-	Engine string `cbor:"engine"` // "langevin" (built in) or "exec"
+	Engine string `cbor:"engine"` // "langevin" (built in), "exec" or "openmm" (ENGINES.md)
 	// Particles: masses (amu), names, elements, bonds for export.
 	Particles  Particles    `cbor:"particles"`
 	Potential  []Term       `cbor:"potential,omitempty"`
@@ -29,6 +29,9 @@ type System struct {
 	// given to we-init (descriptive; the terms above are authoritative).
 	Params map[string]float64 `cbor:"params,omitempty"`
 	Exec   *Exec              `cbor:"exec,omitempty"`
+	// OpenMM holds the serialized OpenMM System of the "openmm" engine, so
+	// that the store alone runs the system on any machine.
+	OpenMM *OpenMM `cbor:"openmm,omitempty"`
 }
 
 // Particles describes the atoms, and the topology that exports (PDB) and
@@ -84,10 +87,27 @@ type Initial struct {
 	Weight float64 `cbor:"weight"`
 }
 
-// Exec configures an external engine (ARCHITECTURE.md §6, exec protocol).
+// Exec configures an external engine (ENGINES.md, ARCHITECTURE.md §6).
 type Exec struct {
+	// Command is the program and its arguments, run without a shell.
 	Command []string `cbor:"command"`
-	Timeout float64  `cbor:"timeout,omitempty"` // seconds per walker; 0: none
+	// Mode is "segment" for an engine run once per walker on files
+	// (ENGINES.md §3), empty for a worker process that serves many
+	// walkers over stdin and stdout (ENGINES.md §2).
+	Mode    string  `cbor:"mode,omitempty"`
+	Timeout float64 `cbor:"timeout,omitempty"` // seconds per walker; 0: none
+}
+
+// ModeSegment is Exec.Mode of a per-segment engine.
+const ModeSegment = "segment"
+
+// OpenMM is the system of the "openmm" engine (ENGINES.md §4): an OpenMM
+// System serialized by XmlSerializer, and where it came from.
+type OpenMM struct {
+	System     string            `cbor:"system"`               // XmlSerializer.serialize(System)
+	Version    string            `cbor:"version,omitempty"`    // the OpenMM version that serialized it
+	Forcefield []string          `cbor:"forcefield,omitempty"` // force-field files, as given to we-init
+	Options    map[string]string `cbor:"options,omitempty"`    // createSystem options, as given to we-init
 }
 
 func (*System) ObjectKind() Kind { return KindSystem }
@@ -221,6 +241,17 @@ func (s *System) Validate() error {
 	}
 	if s.Engine == "exec" && (s.Exec == nil || len(s.Exec.Command) == 0) {
 		return errors.New("exec.command: the exec engine needs a command")
+	}
+	if e := s.Exec; e != nil {
+		if e.Mode != "" && e.Mode != ModeSegment {
+			return fmt.Errorf("exec.mode: %q, want %q or none (a worker process)", e.Mode, ModeSegment)
+		}
+		if !finite(e.Timeout) || e.Timeout < 0 {
+			return fmt.Errorf("exec.timeout: %v s, want a finite time ≥ 0", e.Timeout)
+		}
+	}
+	if s.Engine == "openmm" && (s.OpenMM == nil || s.OpenMM.System == "") {
+		return errors.New("openmm.system: the openmm engine needs a serialized OpenMM System")
 	}
 	return nil
 }

@@ -177,8 +177,49 @@ func vectorObjects(t testing.TB) (names []string, objs []record.Object) {
 	run.Began, run.Ended, run.Wall = "2026-12-02T10:00:00Z", "2026-12-02T10:00:00.25Z", 0.25
 	run.Build = "wepipe (devel), algorithms 1, go1.26.8"
 	add("run", run)
+
+	// The same pair run by external engines (ENGINES.md): a per-segment
+	// program with a time limit, and OpenMM with the pair as a serialized
+	// System (what `we-init --system lj-pair --engine openmm` stores).
+	sysExec := *sys
+	sysExec.Engine = "exec"
+	sysExec.Exec = &record.Exec{Command: []string{"/usr/bin/python3", "lj-segment.py", "--quiet"}, Mode: record.ModeSegment, Timeout: 30}
+	add("system-exec", &sysExec)
+	sysMM := *sys
+	sysMM.Engine = "openmm"
+	sysMM.OpenMM = &record.OpenMM{System: openmmPairXML, Version: "7.7", Options: map[string]string{"system": "lj-pair"}}
+	add("system-openmm", &sysMM)
 	return names, objs
 }
+
+// openmmPairXML is the lj-pair as OpenMM 7.7's XmlSerializer writes it.
+const openmmPairXML = `<?xml version="1.0" ?>
+<System openmmVersion="7.7" type="System" version="1">
+	<PeriodicBoxVectors>
+		<A x="2" y="0" z="0"/>
+		<B x="0" y="2" z="0"/>
+		<C x="0" y="0" z="2"/>
+	</PeriodicBoxVectors>
+	<Particles>
+		<Particle mass="39.9"/>
+		<Particle mass="39.9"/>
+	</Particles>
+	<Constraints/>
+	<Forces>
+		<Force energy="4*epsilon*((sigma/r)^12-(sigma/r)^6)" forceGroup="0" name="CustomBondForce" type="CustomBondForce" usesPeriodic="0" version="3">
+			<PerBondParameters>
+				<Parameter name="sigma"/>
+				<Parameter name="epsilon"/>
+			</PerBondParameters>
+			<GlobalParameters/>
+			<EnergyParameterDerivatives/>
+			<Bonds>
+				<Bond p1="0" p2="1" param1=".335" param2="41.84"/>
+			</Bonds>
+		</Force>
+	</Forces>
+</System>
+`
 
 // cbor building blocks for the invalid vectors.
 
@@ -350,6 +391,13 @@ func invalidVectors(t testing.TB, enc map[string][]byte) []Invalid {
 	})
 	add("shard-overflow", "a shard 2^62 of 2^62+1 of 4 walkers with no walkers (i·total overflows 64 bits; counts are limited to 2^31−1)",
 		mapBytes(set(set(sh, "walkers", []byte{0x80}), "shard", huge)))
+
+	sx := entries(t, enc["system-exec"])
+	ex := entries(t, get(sx, "exec"))
+	add("unknown-exec-mode", `the exec system with "exec.mode": "batch" (only "segment" or none)`,
+		mapBytes(set(sx, "exec", mapBytes(set(ex, "mode", text("batch"))))))
+	add("openmm-without-system", `the openmm system without its "openmm" field (the serialized System)`,
+		mapBytes(drop(entries(t, enc["system-openmm"]), "openmm")))
 	return out
 }
 

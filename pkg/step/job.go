@@ -194,14 +194,29 @@ func (j *job) walker(ctx context.Context, worker engine.Worker, i, w int, prog *
 	if err != nil {
 		return result{}, fmt.Errorf("walker %d: load state %s: %w", i, j.snap.Walkers[i].State.Short(), err)
 	}
-	req := engine.Request{
-		Walker: i, Worker: w, Cycle: j.snap.Cycle, Steps: j.opt.Steps, Frames: j.opt.Frames,
-		Rand: rng.NewKey("we-step", j.in, uint64(i), j.opt.Seed),
+	var (
+		outState engine.State
+		frames   []engine.Frame
+	)
+	for attempt := 0; ; attempt++ {
+		req := engine.Request{
+			Walker: i, Worker: w, Cycle: j.snap.Cycle, Steps: j.opt.Steps, Frames: j.opt.Frames,
+			Rand: rng.NewKey("we-step", j.in, uint64(i), j.opt.Seed),
+		}
+		outState, frames, err = worker.Propagate(ctx, j.comp.EngineState(s), req)
+		if err == nil {
+			break
+		}
+		if attempt >= j.opt.Retries || ctx.Err() != nil {
+			// Engines name the walker (and the step) themselves.
+			return result{}, err
+		}
+		if j.opt.Retrying != nil {
+			j.opt.Retrying(i, attempt+1, err)
+		}
 	}
-	outState, frames, err := worker.Propagate(ctx, j.comp.EngineState(s), req)
-	if err != nil {
-		// Engines name the walker (and the step) themselves.
-		return result{}, err
+	if n := j.comp.Record.NAtoms(); len(outState.Positions) != 3*n || len(outState.Velocities) != 3*n {
+		return result{}, fmt.Errorf("walker %d: the engine returned %d coordinates for %d atoms", i, len(outState.Positions), n)
 	}
 	rec := j.comp.StateRecord(outState)
 	it, err := store.NewItem(rec)

@@ -48,6 +48,13 @@ type Options struct {
 	// Resumed, if set, is told how many walkers an earlier, interrupted
 	// run of the same step had finished.
 	Resumed func(done, total int)
+	// Retries is how many times a walker whose engine failed is run again
+	// (from the same input and random stream, so a deterministic engine
+	// gives the same result) before the step fails; an external engine
+	// replaces a dead worker process first (ENGINES.md §5).
+	Retries int
+	// Retrying, if set, is told of each failure that is retried.
+	Retrying func(walker, attempt int, err error)
 }
 
 // DefaultCommitEvery is how often a running step makes finished walkers
@@ -78,6 +85,8 @@ func (opt Options) Check() error {
 		return fmt.Errorf("workers must be at least 1 (have %d)", opt.Workers)
 	case opt.Shards < 1 || opt.Shard < 0 || opt.Shard >= opt.Shards:
 		return fmt.Errorf("shard %d of %d does not exist", opt.Shard, opt.Shards)
+	case opt.Retries < 0:
+		return fmt.Errorf("retries must not be negative (have %d)", opt.Retries)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -136,5 +137,68 @@ func TestOptionsCheck(t *testing.T) {
 		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
 			t.Errorf("%+v: %v, want %q", c.opt, err, c.want)
 		}
+	}
+}
+
+// flakyEngine is the Langevin engine failing walker 1 the first failures
+// times it is asked, or returning one atom too many when extra is set.
+type flakyEngine struct {
+	engine.Langevin
+	mu       sync.Mutex
+	failures int
+	extra    bool
+}
+
+func (e *flakyEngine) Propagate(ctx context.Context, sys *engine.System, in engine.State, req engine.Request) (engine.State, []engine.Frame, error) {
+	out, fr, err := e.Langevin.Propagate(ctx, sys, in, req)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if req.Walker == 1 && e.failures > 0 {
+		e.failures--
+		return engine.State{}, nil, errors.New("walker 1: engine crashed")
+	}
+	if e.extra {
+		out.Positions = append(out.Positions, 0, 0, 0)
+	}
+	return out, fr, err
+}
+
+var flaky = &flakyEngine{}
+
+func init() { engine.Register("step-test-flaky", flaky) }
+
+// TestRetries: a walker whose engine fails is run again up to Retries
+// times, with the same stream (so the result is an undisturbed run's),
+// and each retry is reported; past the retries the step fails. An engine
+// that returns another number of atoms fails the walker.
+func TestRetries(t *testing.T) {
+	st, in := initStore(t, "step-test-flaky", 4)
+	want, err := Snapshot(context.Background(), st, in, Options{Steps: 10, Workers: 1, Shards: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flaky.failures = 2
+	st2, in2 := initStore(t, "step-test-flaky", 4)
+	if _, err := Snapshot(context.Background(), st2, in2, Options{Steps: 10, Workers: 2, Shards: 1, Retries: 1}); err == nil || !strings.Contains(err.Error(), "walker 1: engine crashed") {
+		t.Fatalf("2 failures, 1 retry: error %v", err)
+	}
+	flaky.failures = 2
+	var reported []int
+	h, err := Snapshot(context.Background(), st2, in2, Options{Steps: 10, Workers: 2, Shards: 1, Retries: 2,
+		Retrying: func(w, attempt int, err error) { reported = append(reported, w, attempt) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h != want || len(reported) != 4 || reported[0] != 1 || reported[3] != 2 {
+		t.Errorf("retried step %s (want %s), reported %v", h.Short(), want.Short(), reported)
+	}
+	if err := (Options{Steps: 1, Workers: 1, Shards: 1, Retries: -1}).Check(); err == nil {
+		t.Error("negative retries accepted")
+	}
+	flaky.extra = true
+	defer func() { flaky.extra = false }()
+	st3, in3 := initStore(t, "step-test-flaky", 2)
+	if _, err := Snapshot(context.Background(), st3, in3, Options{Steps: 10, Workers: 1, Shards: 1}); err == nil || !strings.Contains(err.Error(), "walker 0: the engine returned 6 coordinates for 1 atoms") {
+		t.Errorf("short state: error %v", err)
 	}
 }

@@ -89,8 +89,11 @@ func (c *Compiled) StateRecord(es engine.State) *record.State {
 	st.Step = es.Step
 	st.Potential = es.Potential
 	st.Kinetic = es.Kinetic
-	if len(c.Record.Obs) > 0 {
-		st.Obs = make(map[string]float64, len(c.Record.Obs))
+	if len(c.Record.Obs)+len(es.EngineObs) > 0 {
+		st.Obs = make(map[string]float64, len(c.Record.Obs)+len(es.EngineObs))
+		for k, v := range es.EngineObs {
+			st.Obs[k] = v
+		}
 		for i, o := range c.Record.Obs {
 			st.Obs[o.Name] = es.Obs[i]
 		}

@@ -127,6 +127,12 @@ type Spec struct {
 	Exec        *record.Exec        `json:"exec,omitempty"`
 	Params      map[string]float64  `json:"params,omitempty"` // descriptive, copied to the record (FORMAT.md §8)
 	Extra       map[string]struct{} `json:"-"`
+	// Residues and Residue are the topology's residues and each atom's
+	// residue index (record.Particles), for systems read from structure
+	// files; OpenMM is the serialized System of the "openmm" engine.
+	Residues []record.Residue `json:"-"`
+	Residue  []int            `json:"-"`
+	OpenMM   *record.OpenMM   `json:"-"`
 }
 
 // Particle is one atom.
@@ -158,6 +164,9 @@ type InitialSpec struct {
 	Positions  [][]float64 `json:"positions"`
 	Velocities [][]float64 `json:"velocities,omitempty"`
 	Weight     float64     `json:"weight,omitempty"` // default 1
+	// Potential is the state's potential energy (kJ/mol) as an external
+	// engine computed it; the built-in engine computes its own.
+	Potential float64 `json:"-"`
 }
 
 func flat(rows [][]float64, n int, what string) ([]float64, error) {
@@ -210,7 +219,8 @@ func (sp *Spec) Build() (*Built, error) {
 			elements[i] = p.Element
 		}
 	}
-	sys.Particles = record.Particles{Masses: codec.NewArray(masses, n), Names: names, Elements: elements}
+	sys.Particles = record.Particles{Masses: codec.NewArray(masses, n), Names: names, Elements: elements, Residues: sp.Residues, Residue: sp.Residue}
+	sys.OpenMM = sp.OpenMM
 	for i, b := range sp.Bonds {
 		for _, a := range b {
 			if a < 0 || a >= n {
@@ -223,6 +233,12 @@ func (sp *Spec) Build() (*Built, error) {
 	sys.Integrator = record.Integrator{Name: "baoab", Temperature: sp.Integrator.Temperature, Friction: sp.Integrator.Friction, Timestep: sp.Integrator.Timestep}
 	sys.Box = sp.Box
 	sys.Exec = sp.Exec
+	if e := sys.Exec; e != nil && e.Mode == "worker" {
+		// The default mode is written as no mode: one record per system.
+		e2 := *e
+		e2.Mode = ""
+		sys.Exec = &e2
+	}
 	if len(sp.Params) > 0 {
 		sys.Params = sp.Params
 	}
@@ -274,6 +290,12 @@ func (sp *Spec) Build() (*Built, error) {
 		st, err := c.NewState(pos, vel, 0, 0)
 		if err != nil {
 			return nil, fmt.Errorf("initial[%d]: %w", i, err)
+		}
+		if sys.Engine != "langevin" {
+			if math.IsNaN(in.Potential) || math.IsInf(in.Potential, 0) {
+				return nil, fmt.Errorf("initial[%d]: potential energy %v", i, in.Potential)
+			}
+			st.Potential = in.Potential
 		}
 		_, h, err := record.Encode(st)
 		if err != nil {
