@@ -5,7 +5,7 @@
 // Usage:
 //
 //	we-run (--cycles N | --budget SECONDS) --steps N [--resampler NAME]
-//	       [--shards N] [--workers K] [--frames K] [--seed N] [-q]
+//	       [--shards N] [--workers K] [--frames K] [--seed N] [--retries N] [-q]
 //	       [--store DIR] (--init 'WE-INIT ARGS' | HASH) [-- WE-RESAMPLE FLAGS...]
 //
 // Each cycle is one we-step and one we-resample, run in this process
@@ -46,6 +46,9 @@
 //	                  number of CPUs)
 //	--frames K        we-step --frames
 //	--seed N          replica seed of both stages (default 0)
+//	--retries N       we-step --retries: a walker whose engine crashed, hung
+//	                  or answered garbage is run again on a fresh engine, up
+//	                  to N times (the same seed: the same result)
 //	-q                no log lines, only errors
 //	--store DIR       the store (default $WE_STORE, else ./we.store)
 //

@@ -104,6 +104,7 @@ func newRunner(env *cli.Env, args []string) (*runner, record.Hash, *record.Snaps
 	seed := fs.Uint64("seed", 0, "replica seed")
 	init := fs.String("init", "", "we-init arguments")
 	quiet := fs.Bool("q", false, "no log line per cycle")
+	retries := fs.Int("retries", 0, "times a walker whose engine failed is run again")
 	pos, err := env.Parse(fs, own)
 	if err != nil {
 		return nil, record.Hash{}, nil, err
@@ -122,6 +123,8 @@ func newRunner(env *cli.Env, args []string) (*runner, record.Hash, *record.Snaps
 		err = cli.Usagef("--workers must be at least 1")
 	case *frames < 0 || *frames > *steps:
 		err = cli.Usagef("--frames must be between 0 and --steps")
+	case *retries < 0:
+		err = cli.Usagef("--retries must not be negative")
 	case *init != "" && len(pos) > 0:
 		err = cli.Usagef("give a start snapshot or --init, not both")
 	}
@@ -132,7 +135,10 @@ func newRunner(env *cli.Env, args []string) (*runner, record.Hash, *record.Snaps
 	if *budget >= 0 {
 		r.budget = time.Duration(*budget * float64(time.Second))
 	}
-	r.opt = step.Options{Steps: *steps, Seed: *seed, Frames: *frames, Workers: *workers, Shards: 1}
+	r.opt = step.Options{Steps: *steps, Seed: *seed, Frames: *frames, Workers: *workers, Shards: 1, Retries: *retries}
+	r.opt.Retrying = func(walker, attempt int, err error) {
+		env.Errorf("%v; retrying (%d of %d)", err, attempt, *retries)
+	}
 	if err := r.resampleFlags(resampleArgs, *method, *seed); err != nil {
 		return nil, record.Hash{}, nil, err
 	}
