@@ -10,7 +10,9 @@
 //	we-summary [--json] [--plot FILE] [--store DIR] [HASH]
 //
 // HASH is read from stdin when not given. we-summary never writes to the
-// store. --plot FILE also draws, per cycle, the distribution of the
+// store. --json prints the same as one JSON object; each observable's
+// entry of "obs" holds name, mean, std, min, max and the weighted
+// quantiles q05, median and q95. --plot FILE also draws, per cycle, the distribution of the
 // weights of the walkers entering it (smallest, median, largest, 5–95 %),
 // the numbers of walkers, distinct states and occupied resampler regions
 // or bins, and the walkers in each region or bin, into FILE (.png or

@@ -64,10 +64,23 @@ func writeSummaryJSON(w io.Writer, d *runData) error {
 	sys, run := d.sys, d.run
 	flux := analysis.FluxFrom(run.WarpedPerCycle(), run.Tau)
 	ens := analysis.Describe(d.snap, sys.ObsNames())
+	// Each observable's statistics with the weighted quantiles the text
+	// prints (5 %, median, 95 %).
+	type obsJSON struct {
+		analysis.ObsStats
+		Q05 float64 `json:"q05"`
+		Q50 float64 `json:"median"`
+		Q95 float64 `json:"q95"`
+	}
+	obs := make([]obsJSON, len(ens.Obs))
+	for i, o := range ens.Obs {
+		q := analysis.Quantiles(d.snap, o.Name, 0.05, 0.5, 0.95)
+		obs[i] = obsJSON{o, q[0], q[1], q[2]}
+	}
 	return json.NewEncoder(w).Encode(map[string]any{
 		"snapshot": d.hash.String(), "system": sys.Name, "cycle": d.snap.Cycle, "snapshots": len(d.hist),
 		"walkers": ens.Walkers, "states": ens.States, "weight_sum": ens.WeightSum,
-		"min_weight": ens.MinWeight, "max_weight": ens.MaxWeight, "obs": ens.Obs,
+		"min_weight": ens.MinWeight, "max_weight": ens.MaxWeight, "obs": obs,
 		"warps": run.Warps(), "warped_weight": flux.Weight, "tau_ps": run.Tau,
 		"flux_per_cycle": flux.PerCycle, "flux_stderr": flux.StdErr, "rate_per_ps": flux.Rate,
 		"simulated_ps": float64(run.Steps) * sys.Integrator.Timestep * float64(ens.Walkers),
