@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wepipe/wepipe/internal/needs"
 	"github.com/wepipe/wepipe/pkg/rng"
 )
 
@@ -159,23 +160,6 @@ func objects(t testing.TB, store string) []string {
 	return out
 }
 
-// need returns the path of a program a test needs. Without it the test
-// fails in CI ($CI set: scripts/test.sh installs the program there, so a
-// missing one is a broken setup); on a developer's machine it is skipped
-// with a message that says what did not run and why.
-func need(t testing.TB, prog string) string {
-	t.Helper()
-	p, err := exec.LookPath(prog)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is not installed, and CI ($CI set) must run %s (scripts/test.sh installs it as root: apt-get install -y %s)", prog, t.Name(), prog)
-	}
-	t.Skipf("SKIPPED %s: %s is not installed, so this test did not run (it fails instead when $CI is set); install it with apt-get install -y %s, or run scripts/test.sh as root", t.Name(), prog, prog)
-	return ""
-}
-
 // The workflow test's run: the LJ pair with wepy's WExplore settings and
 // warping, small enough to take a second.
 const (
@@ -230,7 +214,7 @@ func TestWorkflowsAgree(t *testing.T) {
 		return v
 	}
 	t.Run("make", func(t *testing.T) {
-		mk := need(t, "make")
+		mk := needs.Program(t, "make", "make")
 		makefile := filepath.Join(repoRoot, "scripts", "workflows", "Makefile")
 		for _, c := range []struct{ store, shardStore string }{{"make.store", ""}, {"make-local.store", "make-shard-%.store"}} {
 			args := append([]string{"-s", "-j2", "-f", makefile}, vars(c.store, c.shardStore)...)
@@ -243,7 +227,7 @@ func TestWorkflowsAgree(t *testing.T) {
 		}
 	})
 	t.Run("snakemake", func(t *testing.T) {
-		smk := need(t, "snakemake")
+		smk := needs.Program(t, "snakemake", "snakemake")
 		snakefile := filepath.Join(repoRoot, "scripts", "workflows", "Snakefile")
 		for _, c := range []struct{ store, shardStore string }{{"smk.store", ""}, {"smk-local.store", "smk-shard-%.store"}} {
 			args := append([]string{"-s", snakefile, "-j", "2", "--config"}, vars(c.store, c.shardStore)...)

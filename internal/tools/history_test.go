@@ -9,28 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wepipe/wepipe/internal/needs"
 	"github.com/wepipe/wepipe/pkg/lineage"
 	"github.com/wepipe/wepipe/pkg/record"
 	"github.com/wepipe/wepipe/pkg/store"
 )
-
-// need returns the path of an external program or a Python able to
-// import module; a missing one fails the test in CI and skips it
-// elsewhere.
-func need(t *testing.T, prog, module string) string {
-	t.Helper()
-	p, err := exec.LookPath(prog)
-	if err == nil && module != "" {
-		err = exec.Command(p, "-c", "import "+module).Run()
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s %s is required in CI (scripts/test.sh installs it): %v", prog, module, err)
-		}
-		t.Skipf("%s %s not available: %v", prog, module, err)
-	}
-	return p
-}
 
 // fastStore is a store directory on a tmpfs where there is one.
 func fastStore(t *testing.T) string {
@@ -62,8 +45,8 @@ var wexplore = []string{"--resampler", "wexplore", "--region-sizes", "0.2,0.1,0.
 // one parent — the one its record names — and each walker's children
 // agree with its resampling decision.
 func TestGexfRealRun(t *testing.T) {
-	xmllint := need(t, "xmllint", "")
-	py := need(t, "/usr/bin/python3", "networkx")
+	xmllint := needs.Program(t, "xmllint", "libxml2-utils")
+	py := needs.Modules(t, "python3-networkx", "networkx")
 	st := fastStore(t)
 	h := run(t, st, []string{"--system", "lj-pair", "--walkers", "16", "--seed", "4", "--set", "epsilon=2"}, 12,
 		[]string{"--steps", "300"}, wexplore)
@@ -145,7 +128,7 @@ func expectedLineage(t *testing.T, st *store.Store, h record.Hash, slot int) [][
 // coordinates the store holds, to 1e-3 nm: the LJ pair with intermediate
 // frames (no box), and a small LJ fluid (a box: the unit cell too).
 func TestTraceMDTraj(t *testing.T) {
-	py := need(t, "/usr/bin/python3", "mdtraj")
+	py := needs.Modules(t, "python3-mdtraj", "mdtraj")
 	binned := []string{"--resampler", "binned", "--bins", "r:0.376,0.377", "--per-bin", "2"}
 	cases := []struct {
 		name     string

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wepipe/wepipe/internal/figure"
+	"github.com/wepipe/wepipe/internal/needs"
 )
 
 // reportFixture makes a small run with warps (the overdamped double well of
@@ -123,13 +124,7 @@ func TestReportChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("renders a page in Chromium")
 	}
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium is not installed (scripts/test.sh installs it)")
-		}
-		t.Skip("chromium is not installed")
-	}
+	bin := needs.Program(t, "chromium", "chromium")
 	index := reportFixture(t)
 	page, err := os.ReadFile(index)
 	if err != nil {

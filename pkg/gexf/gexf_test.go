@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"pgregory.net/rapid"
+
+	"github.com/wepipe/wepipe/internal/needs"
 )
 
 func small(t *testing.T, v Version) string {
@@ -111,23 +113,10 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// needProg returns the path of prog; in CI a missing program is a failure.
-func needProg(t testing.TB, prog string) string {
-	t.Helper()
-	p, err := exec.LookPath(prog)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required in CI (scripts/test.sh installs it): %v", prog, err)
-		}
-		t.Skipf("%s not installed", prog)
-	}
-	return p
-}
-
 // validate runs xmllint against the official schema of version v.
 func validate(t testing.TB, v Version, file string) {
 	t.Helper()
-	xmllint := needProg(t, "xmllint")
+	xmllint := needs.Program(t, "xmllint", "libxml2-utils")
 	schema := filepath.Join("testdata", "schema", "gexf-"+string(v), "gexf.xsd")
 	out, err := exec.Command(xmllint, "--noout", "--nonet", "--schema", schema, file).CombinedOutput()
 	if err != nil {
@@ -414,7 +403,7 @@ func sameValue(t Type, v Value, s string) bool {
 // Random graphs validate against both schemas (xmllint runs once per
 // version on all of them).
 func TestSchemaRandom(t *testing.T) {
-	xmllint := needProg(t, "xmllint")
+	xmllint := needs.Program(t, "xmllint", "libxml2-utils")
 	dir := t.TempDir()
 	n := 0
 	files := map[Version][]string{}

@@ -7,31 +7,20 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/wepipe/wepipe/internal/needs"
 )
 
 // villinPDB is OpenMM's test system (Debian's python3-simtk): villin
 // headpiece HP35 N68H, 582 protein atoms, 2 Cl⁻ and 2761 waters.
 const villinPDB = "/usr/lib/python3/dist-packages/openmm/app/data/test.pdb"
 
-// needMDTraj skips the test when Python, MDTraj or the PDB file is
-// missing, except in CI (CI set), where that is a failure.
-func needMDTraj(t *testing.T) {
+// needMDTraj requires MDTraj and the villin PDB file Debian's OpenMM
+// ships (internal/needs: a failure in CI, a skip elsewhere).
+func needMDTraj(t testing.TB) {
 	t.Helper()
-	missing := ""
-	if _, err := os.Stat("/usr/bin/python3"); err != nil {
-		missing = "/usr/bin/python3"
-	} else if err := exec.Command("/usr/bin/python3", "-c", "import mdtraj").Run(); err != nil {
-		missing = "python3-mdtraj"
-	} else if _, err := os.Stat(villinPDB); err != nil {
-		missing = villinPDB + " (python3-simtk)"
-	}
-	if missing == "" {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is missing (scripts/test.sh installs it)", missing)
-	}
-	t.Skipf("%s is missing", missing)
+	needs.Modules(t, "python3-mdtraj", "mdtraj")
+	needs.File(t, villinPDB, "python3-simtk")
 }
 
 // TestMDTraj: on villin in water, each selection selects what MDTraj's

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/wepipe/wepipe/internal/needs"
 )
 
 // Large incompressible content goes into a raw-block frame that any zstd
@@ -52,13 +54,7 @@ func TestRawFrame(t *testing.T) {
 // without it the test fails in CI ($CI set) and is skipped, saying so,
 // elsewhere.
 func TestRawFrameZstdCLI(t *testing.T) {
-	zstdCLI, err := exec.LookPath("zstd")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the zstd command is not installed, and CI ($CI set) must cross-check raw frames with it (scripts/test.sh installs it as root: apt-get install -y zstd)")
-		}
-		t.Skip("SKIPPED: the zstd command is not installed, so raw frames were not cross-checked with the reference decoder (this fails when $CI is set); install it with apt-get install -y zstd, or run scripts/test.sh as root")
-	}
+	zstdCLI := needs.Program(t, "zstd", "zstd")
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, n := range []int{rawMin, 128<<10*3 + 7, 2 << 20} {
 		data := make([]byte, n)

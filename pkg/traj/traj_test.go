@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"pgregory.net/rapid"
+
+	"github.com/wepipe/wepipe/internal/needs"
 )
 
 var water = &Topology{
@@ -374,25 +376,11 @@ func TestSeries(t *testing.T) {
 	}
 }
 
-// needPython returns the Python that has module; in CI a missing module
-// is a failure.
-func needPython(t *testing.T, module string) string {
-	t.Helper()
-	py := "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import "+module).Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("python3-%s is required in CI (scripts/test.sh installs it): %v", module, err)
-		}
-		t.Skipf("python3 module %s not installed", module)
-	}
-	return py
-}
-
 // MDTraj reads the PDB (names, elements, bonds, unit cell), the XYZ and the
 // DCD (with the PDB as topology) back to the same coordinates, with a box
 // and without.
 func TestMDTraj(t *testing.T) {
-	py := needPython(t, "mdtraj")
+	py := needs.Modules(t, "python3-mdtraj", "mdtraj")
 	var checks []string
 	for _, withBox := range []bool{false, true} {
 		dir := t.TempDir()

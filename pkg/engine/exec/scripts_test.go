@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"os"
-	osexec "os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -13,24 +12,13 @@ import (
 
 	"gonum.org/v1/gonum/stat"
 
+	"github.com/wepipe/wepipe/internal/needs"
 	"github.com/wepipe/wepipe/pkg/potential"
 	"github.com/wepipe/wepipe/pkg/record"
 	"github.com/wepipe/wepipe/pkg/step"
 	"github.com/wepipe/wepipe/pkg/store"
 	"github.com/wepipe/wepipe/pkg/system"
 )
-
-// need skips a test whose program or Python module is missing, and fails
-// it in CI, which installs them (scripts/test.sh).
-func need(t *testing.T, what string, cmd ...string) {
-	t.Helper()
-	if out, err := osexec.Command(cmd[0], cmd[1:]...).CombinedOutput(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is needed: %v %s", what, err, out)
-		}
-		t.Skipf("%s is missing: %v", what, err)
-	}
-}
 
 // repoFile is a file of the repository, from this package's directory.
 func repoFile(t *testing.T, rel string) string {
@@ -62,8 +50,8 @@ func repoFile(t *testing.T, rel string) string {
 // each final state must equal the built-in energy of its positions to
 // 1e-6 relative (its dump has 17 digits; only the order of sums differs).
 func TestLAMMPSFluid(t *testing.T) {
-	need(t, "LAMMPS (Debian's lammps)", "lmp", "-h")
-	need(t, "python3-cbor2", "/usr/bin/python3", "-c", "import cbor2")
+	needs.Program(t, "lmp", "lammps")
+	needs.Modules(t, "python3-cbor2", "cbor2")
 	t.Setenv("WE_SCRATCH", t.TempDir())
 	script := repoFile(t, "scripts/engines/lammps_lj.py")
 	const walkers, cycles, steps, frames = 16, 2, 5000, 10
@@ -153,7 +141,7 @@ func TestLAMMPSFluid(t *testing.T) {
 // well, its energies are the built-in potential's, and what it refuses
 // (frames) is an error naming the walker.
 func TestPythonExample(t *testing.T) {
-	need(t, "python3-cbor2", "/usr/bin/python3", "-c", "import cbor2")
+	needs.Modules(t, "python3-cbor2", "cbor2")
 	cmd := []string{"/usr/bin/python3", repoFile(t, "scripts/engines/example_engine.py")}
 	var want []record.Hash
 	for _, workers := range []int{1, 2} {

@@ -3,7 +3,6 @@ package openmm_test
 import (
 	"context"
 	"math"
-	"os"
 	osexec "os/exec"
 	"path/filepath"
 	"sort"
@@ -13,6 +12,7 @@ import (
 
 	"gonum.org/v1/gonum/stat"
 
+	"github.com/wepipe/wepipe/internal/needs"
 	"github.com/wepipe/wepipe/pkg/engine"
 	"github.com/wepipe/wepipe/pkg/engine/openmm"
 	"github.com/wepipe/wepipe/pkg/potential"
@@ -28,8 +28,8 @@ var (
 	haveErr  error
 )
 
-// needOpenMM skips a test where Python cannot import OpenMM and cbor2,
-// and fails it in CI, which installs them (scripts/test.sh).
+// needOpenMM requires a Python that imports OpenMM and cbor2 (checked
+// once; internal/needs: a failure in CI, a skip elsewhere).
 func needOpenMM(t *testing.T) {
 	t.Helper()
 	haveOnce.Do(func() {
@@ -42,10 +42,7 @@ func needOpenMM(t *testing.T) {
 		}
 	})
 	if haveErr != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s cannot run OpenMM (install python3-simtk, libopenmm-plugins, python3-cbor2): %v", openmm.Python(), haveErr)
-		}
-		t.Skipf("%s cannot run OpenMM: %v", openmm.Python(), haveErr)
+		needs.Missing(t, openmm.Python()+" with OpenMM, cbor2 and numpy", "python3-simtk libopenmm-plugins python3-cbor2", haveErr)
 	}
 	// The Reference platform: double precision throughout, deterministic,
 	// and for a few atoms the fastest.
