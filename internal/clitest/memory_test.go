@@ -13,48 +13,18 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/wepipe/wepipe/internal/hostile"
 )
 
-// zeroBomb returns a zstd frame without a declared content size that
-// decompresses to blocks × 64 KiB of zeros, about 13 bytes per 64 KiB: a
-// streaming encoder's frame of zeros with its repeated block copied.
+// zeroBomb is hostile.ZeroBomb for a test.
 func zeroBomb(t *testing.T, blocks int) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := zstd.NewWriter(&buf, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithWindowSize(1<<20), zstd.WithEncoderCRC(false))
+	z, err := hostile.ZeroBomb(blocks)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Write(make([]byte, 1<<20))
-	w.Close()
-	z := buf.Bytes()
-	var hdr zstd.Header
-	if err := hdr.Decode(z); err != nil || hdr.HasFCS {
-		t.Fatalf("frame header %+v, %v: want one without a content size", hdr, err)
-	}
-	var parts [][]byte
-	for p := hdr.HeaderSize; ; {
-		h := uint32(z[p]) | uint32(z[p+1])<<8 | uint32(z[p+2])<<16
-		n := int(h >> 3)
-		if (h>>1)&3 == 1 {
-			n = 1
-		}
-		parts = append(parts, z[p:p+3+n])
-		p += 3 + n
-		if h&1 == 1 {
-			break
-		}
-	}
-	if len(parts) < 5 || !bytes.Equal(parts[2], parts[3]) {
-		t.Fatalf("the encoder's frame of zeros has changed shape (%d blocks)", len(parts))
-	}
-	out := append([]byte(nil), z[:hdr.HeaderSize]...)
-	out = append(out, parts[0]...)
-	out = append(out, parts[1]...)
-	for range blocks - 2 {
-		out = append(out, parts[2]...)
-	}
-	return append(out, parts[len(parts)-1]...)
+	return z
 }
 
 // TestHostileMemory runs the tools that read every object (we-fsck, a

@@ -14,6 +14,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/wepipe/wepipe/internal/hostile"
 	"github.com/wepipe/wepipe/pkg/record"
 )
 
@@ -114,43 +115,10 @@ func TestStrictFrames(t *testing.T) {
 // its repeated block copied. It also returns the content size.
 func bomb(t testing.TB, blocks int) ([]byte, int64) {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := zstd.NewWriter(&buf, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithWindowSize(1<<20), zstd.WithEncoderCRC(false))
+	out, err := hostile.ZeroBomb(blocks)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Write(make([]byte, 1<<20))
-	w.Close()
-	z := buf.Bytes()
-	var hdr zstd.Header
-	if err := hdr.Decode(z); err != nil || hdr.HasFCS {
-		t.Fatalf("frame header %+v, %v: want one without a content size", hdr, err)
-	}
-	// Split the blocks: an RLE block of 64 KiB, then identical compressed
-	// blocks of 64 KiB each (a repeat match), then an empty last block.
-	var parts [][]byte
-	for p := hdr.HeaderSize; ; {
-		h := uint32(z[p]) | uint32(z[p+1])<<8 | uint32(z[p+2])<<16
-		n := int(h >> 3)
-		if (h>>1)&3 == 1 {
-			n = 1
-		}
-		parts = append(parts, z[p:p+3+n])
-		p += 3 + n
-		if h&1 == 1 {
-			break
-		}
-	}
-	if len(parts) < 5 || !bytes.Equal(parts[2], parts[3]) {
-		t.Fatalf("the encoder's frame of zeros has changed shape (%d blocks); the bomb needs rebuilding", len(parts))
-	}
-	out := append([]byte(nil), z[:hdr.HeaderSize]...)
-	out = append(out, parts[0]...)
-	out = append(out, parts[1]...)
-	for range blocks - 2 {
-		out = append(out, parts[2]...)
-	}
-	out = append(out, parts[len(parts)-1]...)
 	// The decoder agrees on the size.
 	d, err := zstd.NewReader(bytes.NewReader(out), zstd.WithDecoderConcurrency(1))
 	if err != nil {
