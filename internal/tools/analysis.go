@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/wepipe/wepipe/internal/cli"
+	"github.com/wepipe/wepipe/internal/figure"
 	"github.com/wepipe/wepipe/pkg/analysis"
 	"github.com/wepipe/wepipe/pkg/engine"
 	"github.com/wepipe/wepipe/pkg/lineage"
@@ -28,15 +29,37 @@ type runData struct {
 	run  analysis.Run
 }
 
-func loadRun(env *cli.Env, storeFlag string, pos []string) (*runData, error) {
+// checkPlot refuses a --plot file whose format is unknown, before any
+// work is done (a usage error); no file is fine.
+func checkPlot(file string) error {
+	if file == "" {
+		return nil
+	}
+	if _, err := figure.Format(file); err != nil {
+		return cli.Usagef("--plot: %v", err)
+	}
+	return nil
+}
+
+// loadComplete reads the input snapshot of a tool that reads histories,
+// which must be a complete snapshot (not a shard's), and its system.
+func loadComplete(env *cli.Env, storeFlag string, pos []string) (*store.Store, record.Hash, *record.Snapshot, *record.System, error) {
 	st, h, snap, err := env.InputSnapshot(storeFlag, pos)
 	if err != nil {
-		return nil, err
+		return nil, h, nil, nil, err
 	}
 	if err := cli.RequireComplete(h, snap); err != nil {
-		return nil, err
+		return nil, h, nil, nil, err
 	}
 	sys, err := cli.LoadSystem(st, snap.System)
+	if err != nil {
+		return nil, h, nil, nil, err
+	}
+	return st, h, snap, sys, nil
+}
+
+func loadRun(env *cli.Env, storeFlag string, pos []string) (*runData, error) {
+	st, h, snap, sys, err := loadComplete(env, storeFlag, pos)
 	if err != nil {
 		return nil, err
 	}

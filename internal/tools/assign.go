@@ -29,10 +29,8 @@ func assignRun(env *cli.Env, args []string) error {
 	if len(stateDefs) == 0 {
 		return cli.Usagef("no --state given (e.g. --state 'bound:r<0.45' --state 'unbound:r>0.9')")
 	}
-	if *plotFile != "" {
-		if _, err := figure.Format(*plotFile); err != nil {
-			return cli.Usagef("--plot: %v", err)
-		}
+	if err := checkPlot(*plotFile); err != nil {
+		return err
 	}
 	w, err := parseWindow(*cycles)
 	if err != nil {

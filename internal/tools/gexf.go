@@ -62,14 +62,7 @@ func gexfRun(env *cli.Env, args []string) error {
 		}
 		lo, hi = v[0], v[1]
 	}
-	st, h, snap, err := env.InputSnapshot(*storeDir, pos)
-	if err != nil {
-		return err
-	}
-	if err := cli.RequireComplete(h, snap); err != nil {
-		return err
-	}
-	sys, err := cli.LoadSystem(st, snap.System)
+	st, h, snap, sys, err := loadComplete(env, *storeDir, pos)
 	if err != nil {
 		return err
 	}

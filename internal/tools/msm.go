@@ -52,10 +52,8 @@ func msmRun(env *cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *plotFile != "" {
-		if _, err := figure.Format(*plotFile); err != nil {
-			return cli.Usagef("--plot: %v", err)
-		}
+	if err := checkPlot(*plotFile); err != nil {
+		return err
 	}
 	if _, err := parseWindow(o.cycles); err != nil {
 		return err

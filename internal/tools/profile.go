@@ -43,10 +43,8 @@ func profileRun(env *cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *plotFile != "" {
-		if _, err := figure.Format(*plotFile); err != nil {
-			return cli.Usagef("--plot: %v", err)
-		}
+	if err := checkPlot(*plotFile); err != nil {
+		return err
 	}
 	if o.blocks < 0 {
 		return cli.Usagef("--blocks %d: want 0 (no error bars) or more", o.blocks)

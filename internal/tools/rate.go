@@ -70,10 +70,8 @@ func rateRun(env *cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *plotFile != "" {
-		if _, err := figure.Format(*plotFile); err != nil {
-			return cli.Usagef("--plot: %v", err)
-		}
+	if err := checkPlot(*plotFile); err != nil {
+		return err
 	}
 	if *asJSON && *asCSV {
 		return cli.Usagef("--json and --csv: choose one")

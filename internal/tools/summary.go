@@ -24,10 +24,8 @@ func summaryRun(env *cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *plotFile != "" {
-		if _, err := figure.Format(*plotFile); err != nil {
-			return cli.Usagef("--plot: %v", err)
-		}
+	if err := checkPlot(*plotFile); err != nil {
+		return err
 	}
 	st, h, snap, err := env.InputSnapshot(*storeDir, pos)
 	if err != nil {

@@ -112,14 +112,7 @@ func traceRun(env *cli.Env, args []string) error {
 		}
 	}
 
-	st, h, snap, err := env.InputSnapshot(*storeDir, pos)
-	if err != nil {
-		return err
-	}
-	if err := cli.RequireComplete(h, snap); err != nil {
-		return err
-	}
-	sys, err := cli.LoadSystem(st, snap.System)
+	st, h, _, sys, err := loadComplete(env, *storeDir, pos)
 	if err != nil {
 		return err
 	}
