@@ -47,3 +47,13 @@ func BenchmarkCycle(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRunCycle measures we-run's cost per cycle (48 lj-pair walkers,
+// 1 step a cycle, WExplore), the in-process figure behind
+// scripts/bench/pipeline.sh's we-run row: b.N cycles in one we-run.
+func BenchmarkRunCycle(b *testing.B) {
+	st, h := benchStore(b)
+	b.ResetTimer()
+	runTool(b, Run, "-q", "--store", st, "--cycles", strconv.Itoa(b.N), "--steps", "1", h,
+		"--resampler", "wexplore", "--", "--region-sizes", "1,0.5,0.35,0.25", "--max-regions", "10", "--pmax", "0.5", "--warp", "r>=1.0")
+}

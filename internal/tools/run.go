@@ -201,6 +201,7 @@ func (r *runner) loop(ctx context.Context, h record.Hash, snap *record.Snapshot)
 		r.opt.Progress = stepProgress(r.env)
 	}
 	r.opt.Resumed = func(done, total int) { r.env.Errorf("resuming: %d of %d walkers were done", done, total) }
+	r.opt.Carry = step.NewCarry()
 	for n := 0; ; n++ {
 		// wepy's run_simulation_by_time: a cycle starts only while the
 		// time elapsed is below the budget, and once started is finished.
@@ -212,6 +213,7 @@ func (r *runner) loop(ctx context.Context, h record.Hash, snap *record.Snapshot)
 		if err != nil {
 			return h, n, fmt.Errorf("cycle %d: we-step of %s: %w", n+1, h.Short(), err)
 		}
+		r.opt.Carry.Next()
 		t1 := time.Now()
 		next, out, err := r.resample(s)
 		if err != nil {

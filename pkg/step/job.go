@@ -235,6 +235,7 @@ func (j *job) walker(ctx context.Context, worker engine.Worker, i, w int, prog *
 	if err := prog.Add(items, r.line(i)); err != nil {
 		return result{}, fmt.Errorf("store walker %d: %w", i, err)
 	}
+	j.opt.Carry.put(it.Hash, rec)
 	return r, nil
 }
 
@@ -244,6 +245,9 @@ func (j *job) load(h record.Hash) (*record.State, error) {
 	s, ok := j.cache[h]
 	j.cacheMu.Unlock()
 	if ok {
+		return s, nil
+	}
+	if s, ok := j.opt.Carry.get(h); ok {
 		return s, nil
 	}
 	s, err := store.LoadAs[*record.State](j.st, h)

@@ -13,7 +13,10 @@ package step
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/wepipe/wepipe/pkg/codec"
@@ -55,6 +58,57 @@ type Options struct {
 	Retries int
 	// Retrying, if set, is told of each failure that is retried.
 	Retrying func(walker, attempt int, err error)
+	// Carry, if set, hands the states this step writes to the next step
+	// of the same process (we-run), which then need not read them back.
+	Carry *Carry
+}
+
+// Carry hands the states one step wrote to the next step run by the same
+// process. A state this process encoded and hashed itself needs no
+// reading back and verifying: at one dynamics step a cycle, reading the
+// 48 input states of an lj-pair ensemble was a quarter of we-run's time
+// per cycle (BenchmarkRunCycle in internal/tools). It holds the states of
+// the latest step only, so its memory is one ensemble's; the shards of
+// one step may share it.
+type Carry struct {
+	mu         sync.Mutex
+	prev, next map[record.Hash]*record.State
+}
+
+// NewCarry returns an empty Carry.
+func NewCarry() *Carry { return &Carry{next: map[record.Hash]*record.State{}} }
+
+// Next makes the states written since the last call the ones the next
+// step finds, and forgets older ones. Call it between steps.
+func (c *Carry) Next() {
+	c.mu.Lock()
+	c.prev, c.next = c.next, map[record.Hash]*record.State{}
+	c.mu.Unlock()
+}
+
+func (c *Carry) get(h record.Hash) (*record.State, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.prev[h]
+	return s, ok
+}
+
+// put records state s, stored under h. It keeps a copy: an engine may
+// reuse the buffers its state came in.
+func (c *Carry) put(h record.Hash, s *record.State) {
+	if c == nil {
+		return
+	}
+	cp := *s
+	cp.Positions = codec.NewArray(slices.Clone(s.Positions.Data), slices.Clone(s.Positions.Shape)...)
+	cp.Velocities = codec.NewArray(slices.Clone(s.Velocities.Data), slices.Clone(s.Velocities.Shape)...)
+	cp.Box, cp.Obs = slices.Clone(s.Box), maps.Clone(s.Obs)
+	c.mu.Lock()
+	c.next[h] = &cp
+	c.mu.Unlock()
 }
 
 // DefaultCommitEvery is how often a running step makes finished walkers

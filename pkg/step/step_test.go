@@ -3,6 +3,7 @@ package step
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -200,5 +201,58 @@ func TestRetries(t *testing.T) {
 	st3, in3 := initStore(t, "step-test-flaky", 2)
 	if _, err := Snapshot(context.Background(), st3, in3, Options{Steps: 10, Workers: 1, Shards: 1}); err == nil || !strings.Contains(err.Error(), "walker 0: the engine returned 6 coordinates for 1 atoms") {
 		t.Errorf("short state: error %v", err)
+	}
+}
+
+// TestCarry: a step that takes its input states from a Carry gives the
+// snapshot a step reading them from the store gives, and does not read
+// them (they are removed from the store before it runs); without Next the
+// carried states are not served.
+func TestCarry(t *testing.T) {
+	built, err := system.Builtins["double-well"].Build(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := built.System.Engine
+	opt := Options{Steps: 5, Workers: 2, Shards: 1, Seed: 3}
+
+	st, in := initStore(t, eng, 6)
+	h1, err := Snapshot(context.Background(), st, in, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Snapshot(context.Background(), st, h1, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	st, in = initStore(t, eng, 6)
+	opt.Carry = NewCarry()
+	g1, err := Snapshot(context.Background(), st, in, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g1 != h1 {
+		t.Fatalf("first step with a carry: %s, want %s", g1.Short(), h1.Short())
+	}
+	snap, err := store.LoadAs[*record.Snapshot](st, g1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range snap.Walkers {
+		if err := os.Remove(st.Path(record.KindState, w.State)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Run(context.Background(), st, g1, snap, Options{Steps: 5, Workers: 2, Shards: 1, Seed: 3, Carry: NewCarry()}); err == nil {
+		t.Fatal("a step whose input states are gone and not carried succeeded")
+	}
+	opt.Carry.Next()
+	got, err := Run(context.Background(), st, g1, snap, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Fatalf("second step with a carry: %s, want %s", got.Short(), want.Short())
 	}
 }
