@@ -304,6 +304,74 @@ func parseImage(v string, names []string, sys *record.System) (Image, error) {
 	return s, nil
 }
 
+// applyWarps applies the boundary conditions of cfg to the walkers of
+// snap: a warped walker's state and observables (states[i], obs[i]) become
+// its target's initial state's. It returns the warp records.
+func applyWarps(st *store.Store, in record.Hash, snap *record.Snapshot, sys *record.System, cfg ResampleConfig, states []record.Hash, obs []map[string]float64) ([]record.Warp, error) {
+	iw := make([]float64, len(sys.Initial))
+	for i, s := range sys.Initial {
+		iw[i] = s.Weight
+	}
+	hits, err := warp.Apply(obs, cfg.Warps, iw, rng.NewKey("we-resample/warp", in, 0, cfg.Seed))
+	if err != nil {
+		return nil, err
+	}
+	var warps []record.Warp
+	initObs := map[int]map[string]float64{}
+	for _, h := range hits {
+		if _, ok := initObs[h.Target]; !ok {
+			s, err := store.LoadAs[*record.State](st, sys.Initial[h.Target].State)
+			if err != nil {
+				return nil, fmt.Errorf("load initial state %d: %w", h.Target, err)
+			}
+			initObs[h.Target] = s.Obs
+		}
+		states[h.Walker] = sys.Initial[h.Target].State
+		obs[h.Walker] = initObs[h.Target]
+		warps = append(warps, record.Warp{
+			Cycle: snap.Cycle, Walker: h.Walker, Weight: snap.Walkers[h.Walker].Weight, Target: h.Target, Cond: cfg.Warps[h.Cond].String(),
+		})
+	}
+	return warps, nil
+}
+
+// resampleWalkers returns the resampler's walkers: each one's weight and
+// image, its observables named by img or its selected atoms' positions
+// (read once per distinct state).
+func resampleWalkers(st *store.Store, snap *record.Snapshot, img Image, states []record.Hash, obs []map[string]float64) ([]resample.Walker, error) {
+	walkers := make([]resample.Walker, len(snap.Walkers))
+	var posCache map[record.Hash][]float64
+	if img.atoms != nil {
+		posCache = map[record.Hash][]float64{}
+	}
+	for i := range walkers {
+		walkers[i].Weight = snap.Walkers[i].Weight
+		if img.atoms != nil {
+			sel, ok := posCache[states[i]]
+			if !ok {
+				s, err := store.LoadAs[*record.State](st, states[i])
+				if err != nil {
+					return nil, fmt.Errorf("walker %d: load state %s: %w", i, states[i].Short(), err)
+				}
+				sel = img.of(s)
+				posCache[states[i]] = sel
+			}
+			walkers[i].Image = sel
+			continue
+		}
+		im := make([]float64, len(img.obs))
+		for j, name := range img.obs {
+			v, ok := obs[i][name]
+			if !ok {
+				return nil, fmt.Errorf("walker %d has no observable %q", i, name)
+			}
+			im[j] = v
+		}
+		walkers[i].Image = im
+	}
+	return walkers, nil
+}
+
 // parallelWalkers is the ensemble size from which we-resample uses every
 // processor (cmd/we-resample starts on one, see cli.SerialStart): REVO's
 // distance matrix and sweeps run in parallel, which pays from a few
@@ -334,60 +402,15 @@ func ResampleSnapshot(st *store.Store, in record.Hash, snap *record.Snapshot, sy
 
 	// Boundary conditions first.
 	if len(conds) > 0 {
-		iw := make([]float64, len(sys.Initial))
-		for i, s := range sys.Initial {
-			iw[i] = s.Weight
-		}
-		hits, err := warp.Apply(obs, conds, iw, rng.NewKey("we-resample/warp", in, 0, seed))
+		warps, err := applyWarps(st, in, snap, sys, cfg, states, obs)
 		if err != nil {
 			return nil, err
 		}
-		initObs := map[int]map[string]float64{}
-		for _, h := range hits {
-			if _, ok := initObs[h.Target]; !ok {
-				s, err := store.LoadAs[*record.State](st, sys.Initial[h.Target].State)
-				if err != nil {
-					return nil, fmt.Errorf("load initial state %d: %w", h.Target, err)
-				}
-				initObs[h.Target] = s.Obs
-			}
-			states[h.Walker] = sys.Initial[h.Target].State
-			obs[h.Walker] = initObs[h.Target]
-			out.Warps = append(out.Warps, record.Warp{
-				Cycle: snap.Cycle, Walker: h.Walker, Weight: snap.Walkers[h.Walker].Weight, Target: h.Target, Cond: conds[h.Cond].String(),
-			})
-		}
+		out.Warps = warps
 	}
-
-	walkers := make([]resample.Walker, n)
-	var posCache map[record.Hash][]float64
-	if img.atoms != nil {
-		posCache = map[record.Hash][]float64{}
-	}
-	for i := range walkers {
-		walkers[i].Weight = snap.Walkers[i].Weight
-		if img.atoms != nil {
-			sel, ok := posCache[states[i]]
-			if !ok {
-				s, err := store.LoadAs[*record.State](st, states[i])
-				if err != nil {
-					return nil, fmt.Errorf("walker %d: load state %s: %w", i, states[i].Short(), err)
-				}
-				sel = img.of(s)
-				posCache[states[i]] = sel
-			}
-			walkers[i].Image = sel
-			continue
-		}
-		im := make([]float64, len(img.obs))
-		for j, name := range img.obs {
-			v, ok := obs[i][name]
-			if !ok {
-				return nil, fmt.Errorf("walker %d has no observable %q", i, name)
-			}
-			im[j] = v
-		}
-		walkers[i].Image = im
+	walkers, err := resampleWalkers(st, snap, img, states, obs)
+	if err != nil {
+		return nil, err
 	}
 
 	var prev []byte
