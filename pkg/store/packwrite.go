@@ -43,6 +43,10 @@ type PackOptions struct {
 	NoMemo bool
 	// Level is the zstd level (DefaultPackLevel if zero).
 	Level zstd.EncoderLevel
+
+	// rawFrames writes frames of raw blocks (FORMAT.md §1.6's test
+	// vector: bytes that no compressor's version changes).
+	rawFrames bool
 }
 
 // PackReport summarises a Pack.
@@ -273,6 +277,7 @@ type packWriter struct {
 	sum  hash.Hash
 	off  uint64
 	enc  *zstd.Encoder
+	raw  bool
 	ents []packEntry
 	// the frame being filled
 	buf  []byte
@@ -294,7 +299,7 @@ func (w *packWriter) flush() error {
 		return nil
 	}
 	var z []byte
-	if len(w.buf) >= rawMin && !compressible(w.buf) {
+	if w.raw || len(w.buf) >= rawMin && !compressible(w.buf) {
 		z = appendRawFrame(nil, w.buf)
 	} else {
 		z = w.enc.EncodeAll(w.buf, make([]byte, 0, compressBound(len(w.buf))))
@@ -340,7 +345,7 @@ func (s *Store) writePack(items []packItem, opt PackOptions, rep *PackReport) (s
 			os.Remove(tmp)
 		}
 	}()
-	w := &packWriter{fd: f, sum: sha256.New(), enc: enc}
+	w := &packWriter{fd: f, sum: sha256.New(), enc: enc, raw: opt.rawFrames}
 	if err := w.write([]byte(packMagic)); err != nil {
 		return "", 0, nil, fmt.Errorf("write pack %s: %w", tmp, err)
 	}
