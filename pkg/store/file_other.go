@@ -197,3 +197,6 @@ func openRegularFile(p string) (*os.File, int64, error) {
 // lockDir is not supported here: every packer proceeds (one at a time is
 // the user's care on such systems).
 func lockDir(dir string) (unlock func(), ok bool, err error) { return func() {}, true, nil }
+
+// removeDirAt removes the empty directory name of directory d.
+func removeDirAt(d dirHandle, name string) error { return os.Remove(filepath.Join(d, name)) }

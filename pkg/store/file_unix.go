@@ -314,3 +314,8 @@ func lockDir(dir string) (unlock func(), ok bool, err error) {
 	}
 	return func() { unix.Close(fd) }, true, nil
 }
+
+// removeDirAt removes the empty directory name of directory fd.
+func removeDirAt(fd dirHandle, name string) error {
+	return retry(func() error { return unix.Unlinkat(fd, name, unix.AT_REMOVEDIR) })
+}

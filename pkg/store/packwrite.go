@@ -70,6 +70,11 @@ type packItem struct {
 	hash record.Hash // or memo key
 	from *pack       // nil: loose
 	e    packEntry   // its entry in from
+	// order places the item in its kind's frames: objects written
+	// together (a step's snapshot and the resampled one that repeats its
+	// state hashes) sit side by side, where zstd finds their repeats. A
+	// loose file's modification time, or an old pack's position.
+	order int64
 }
 
 // Pack moves loose objects (and memo entries, but for we-step's progress
@@ -156,6 +161,7 @@ func (s *Store) Pack(opt PackOptions) (*PackReport, error) {
 				continue
 			}
 			inPack[key(c, h)] = true
+			it.order = modTime(filepath.Join(s.kindDir(k), h.String()))
 			items = append(items, it)
 		}
 	}
@@ -179,15 +185,20 @@ func (s *Store) Pack(opt PackOptions) (*PackReport, error) {
 					continue
 				}
 				inPack[key(e.code, e.hash)] = true
-				items = append(items, packItem{code: e.code, hash: e.hash, from: p, e: e})
+				// Before any loose file (older), in the old pack's order.
+				items = append(items, packItem{code: e.code, hash: e.hash, from: p, e: e, order: int64(e.frameOff<<20|uint64(e.off)) - 1<<62})
 			}
 		}
 	}
-	// Frames hold one kind each; objects of a kind in hash order.
+	// Frames hold one kind each; objects of a kind in the order they
+	// were written (packItem.order), then by hash.
 	sort.Slice(items, func(i, j int) bool {
 		a, b := items[i], items[j]
 		if a.code != b.code {
 			return a.code < b.code
+		}
+		if a.order != b.order {
+			return a.order < b.order
 		}
 		return bytes.Compare(a.hash[:], b.hash[:]) < 0
 	})
@@ -216,6 +227,7 @@ func (s *Store) Pack(opt PackOptions) (*PackReport, error) {
 	if err := s.removePacked(append(packed, alreadyPacked...), rep); err != nil {
 		return rep, err
 	}
+	s.shrinkDirs()
 	if opt.All && rep.Pack != "" || opt.All && len(items) == 0 {
 		if err := s.removeOldPacks(oldPacks, packed, rep); err != nil {
 			return rep, err
@@ -650,4 +662,68 @@ func (s *Store) newPackHas(name string, e packEntry) (packEntry, bool) {
 		}
 	}
 	return packEntry{}, false
+}
+
+// modTime is the modification time of file p in nanoseconds (0 if it
+// cannot be read: the order is only an aid to compression).
+func modTime(p string) int64 {
+	st, err := os.Lstat(p)
+	if err != nil {
+		return 0
+	}
+	return st.ModTime().UnixNano()
+}
+
+// shrinkDirs replaces each kind directory (and memo/) that packing left
+// empty but large by a fresh one: a directory of ext4 and most file
+// systems keeps the blocks its entries once took (48,000 states leave
+// 5 MB), which would count against the disk space packing saves. The
+// fresh directory is made in tmp/ and renamed over the old one, which
+// rename(2) does only while the old one is empty, atomically: a writer's
+// object renamed in before is found there (the rename fails, nothing
+// changes), one renamed in after lands in the fresh directory. A crash
+// leaves at most an empty directory in tmp/.
+func (s *Store) shrinkDirs() {
+	dirs := [][]string{{memoDir}}
+	for _, k := range record.Kinds {
+		dirs = append(dirs, []string{objectsDir, string(k)})
+	}
+	for _, d := range dirs {
+		st, err := os.Lstat(filepath.Join(s.dir, filepath.Join(d...)))
+		if err != nil || !st.IsDir() || st.Size() <= 4096 {
+			continue
+		}
+		if ents, err := os.ReadDir(filepath.Join(s.dir, filepath.Join(d...))); err != nil || len(ents) > 0 {
+			continue
+		}
+		s.replaceEmptyDir(d)
+	}
+}
+
+// replaceEmptyDir renames a fresh directory over the empty directory d
+// (names relative to the store), through the store's own directory
+// handles; any failure leaves d as it is.
+func (s *Store) replaceEmptyDir(d []string) {
+	td, err := s.dirAt(tmpDir)
+	if err != nil {
+		return
+	}
+	defer closeDir(td)
+	parent, err := s.dirAt(d[:len(d)-1]...)
+	if err != nil {
+		return
+	}
+	defer closeDir(parent)
+	name := filepath.Base(tmpName("", "dir"))
+	name = name[:len(name)-len(".tmp")]
+	if mkdirAt(td, name) != nil {
+		return
+	}
+	if err := renameAt(td, name, parent, d[len(d)-1]); err != nil {
+		removeDirAt(td, name)
+		return
+	}
+	if !fsyncOff {
+		fsyncDirHandle(parent)
+	}
 }
