@@ -1,0 +1,60 @@
+package store
+
+import (
+	"testing"
+
+	"github.com/wepipe/wepipe/pkg/record"
+)
+
+// BenchmarkReadState reads (LoadAs: read, decompress, hash, decode) the
+// states of a 48-walker lj-pair-sized run, loose and packed: "packed"
+// reads them in turn, so most reads find their frame in the cache;
+// "packed-cold" empties the cache before every read, so each one reads
+// and decompresses its frame (1 MiB of content) from the file.
+func BenchmarkReadState(b *testing.B) {
+	const n = 48 * 100
+	for _, mode := range []string{"loose", "packed", "packed-cold"} {
+		b.Run(mode, func(b *testing.B) {
+			s := newStore(b)
+			r := stream("bench-pack", 0)
+			hs := make([]record.Hash, n)
+			items := make([]Item, n)
+			for i := range hs {
+				it, err := NewItem(makeState(r, 2))
+				if err != nil {
+					b.Fatal(err)
+				}
+				items[i], hs[i] = it, it.Hash
+			}
+			if err := s.PutItems(items); err != nil {
+				b.Fatal(err)
+			}
+			if mode != "loose" {
+				if _, err := s.Pack(PackOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			s, _ = Open(s.Dir())
+			i := 0
+			for b.Loop() {
+				if mode == "packed-cold" {
+					dropAllFrames()
+				}
+				if _, err := LoadAs[*record.State](s, hs[i%n]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
+
+// dropAllFrames empties the frame cache.
+func dropAllFrames() {
+	c := frameCache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.items)
+	c.order.Init()
+	c.used = 0
+}
