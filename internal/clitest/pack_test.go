@@ -55,7 +55,8 @@ func copyStore(t *testing.T, src, dst string) {
 }
 
 // TestPackKill kills we-pack with SIGKILL at random moments of its work,
-// 20 times (FORMAT.md §1.6: packing is crash-safe), and checks each time
+// 20 times (FORMAT.md §1.6: packing is crash-safe), half of them in a
+// repack (--all) of a packed store, and checks each time
 // that the killed store is sound and holds every object (we-fsck), and
 // that a rerun finishes the job: every object packed, no loose file left.
 func TestPackKill(t *testing.T) {
@@ -82,7 +83,14 @@ func TestPackKill(t *testing.T) {
 	for i := range 20 {
 		st := filepath.Join(dir, "k"+string(rune('a'+i))+".store")
 		copyStore(t, base, st)
-		cmd := exec.Command(filepath.Join(binDir, "we-pack"), "--frame-size", "8192", st)
+		args := []string{"--frame-size", "8192", st}
+		if i%2 == 1 {
+			// Half the kills land in a repack (--all) of a packed store
+			// into a pack of other frames.
+			tool(t, env, "we-pack", "--frame-size", "4096", st)
+			args = append(args, "--all")
+		}
+		cmd := exec.Command(filepath.Join(binDir, "we-pack"), args...)
 		cmd.Env = env
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -100,12 +108,15 @@ func TestPackKill(t *testing.T) {
 			t.Fatalf("kill %d: the killed store holds %s, want %s", i, got, want)
 		}
 		// A rerun finishes the job.
-		tool(t, env, "we-pack", "--frame-size", "8192", st)
+		tool(t, env, "we-pack", args...)
 		if got := fsckCount(t, env, st); got != want {
 			t.Fatalf("kill %d: after the rerun %s, want %s", i, got, want)
 		}
 		if n := looseFiles(t, st); n != 0 {
 			t.Fatalf("kill %d: %d loose files after the rerun", i, n)
+		}
+		if ents, _ := os.ReadDir(filepath.Join(st, "packs")); len(ents) != 1 {
+			t.Fatalf("kill %d: %d packs after the rerun, want 1", i, len(ents))
 		}
 		os.RemoveAll(st)
 	}

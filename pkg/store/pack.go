@@ -187,6 +187,8 @@ func parsePack(r io.ReaderAt, size int64) ([]byte, error) {
 			return nil, fmt.Errorf("index entry %d: unknown kind code %d", i, e.code)
 		case b[33] != 0 || b[34] != 0 || b[35] != 0:
 			return nil, fmt.Errorf("index entry %d: reserved bytes not zero", i)
+		case uint64(e.frameLen) > uint64(compressBound(int(MaxObjectSize))):
+			return nil, fmt.Errorf("index entry %d: frame of %d bytes, over the object size limit", i, e.frameLen)
 		case e.frameOff < packHeaderSize || e.frameLen == 0 || e.frameOff+uint64(e.frameLen) > ixOff:
 			return nil, fmt.Errorf("index entry %d: frame at %d of %d bytes outside the frames (which end at %d)", i, e.frameOff, e.frameLen, ixOff)
 		case e.n == 0 || uint64(e.off)+uint64(e.n) > uint64(MaxObjectSize):

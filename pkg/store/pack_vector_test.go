@@ -76,7 +76,7 @@ func vectorPack(t *testing.T) []byte {
 	if err := st.PutMemo(vectorPackKey, snaps[0]); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := st.Pack(PackOptions{FrameSize: 1024, rawFrames: true})
+	rep, err := st.Pack(PackOptions{FrameSize: 1024, vector: true})
 	if err != nil || len(rep.Problems) > 0 {
 		t.Fatal(rep, err)
 	}

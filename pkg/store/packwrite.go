@@ -44,9 +44,10 @@ type PackOptions struct {
 	// Level is the zstd level (DefaultPackLevel if zero).
 	Level zstd.EncoderLevel
 
-	// rawFrames writes frames of raw blocks (FORMAT.md §1.6's test
-	// vector: bytes that no compressor's version changes).
-	rawFrames bool
+	// vector writes frames of raw blocks, objects in hash order
+	// (FORMAT.md §1.6's test vector: bytes that neither a compressor's
+	// version nor the files' times change).
+	vector bool
 }
 
 // PackReport summarises a Pack.
@@ -192,6 +193,11 @@ func (s *Store) Pack(opt PackOptions) (*PackReport, error) {
 	}
 	// Frames hold one kind each; objects of a kind in the order they
 	// were written (packItem.order), then by hash.
+	if opt.vector {
+		for i := range items {
+			items[i].order = 0
+		}
+	}
 	sort.Slice(items, func(i, j int) bool {
 		a, b := items[i], items[j]
 		if a.code != b.code {
@@ -357,7 +363,7 @@ func (s *Store) writePack(items []packItem, opt PackOptions, rep *PackReport) (s
 			os.Remove(tmp)
 		}
 	}()
-	w := &packWriter{fd: f, sum: sha256.New(), enc: enc, raw: opt.rawFrames}
+	w := &packWriter{fd: f, sum: sha256.New(), enc: enc, raw: opt.vector}
 	if err := w.write([]byte(packMagic)); err != nil {
 		return "", 0, nil, fmt.Errorf("write pack %s: %w", tmp, err)
 	}

@@ -9,6 +9,7 @@
 //	DIR/memo/<key>                memo entries: derived caches, never objects
 //	DIR/corrupt/<kind>-<hash>     objects quarantined by Check
 //	DIR/shallow/<hash>            snapshots whose parents may be absent (MarkShallow)
+//	DIR/packs/<sha256>.pack       pack files: many objects each (pack.go, Pack)
 //
 // An object's name is the lowercase hex SHA-256 of its uncompressed,
 // deterministic CBOR encoding, so `zstd -dc FILE | sha256sum` verifies any
