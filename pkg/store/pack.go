@@ -490,8 +490,11 @@ func packObjectPath(pack string, e packEntry) string {
 
 // frameCache holds recently decompressed frames of packs, so that reading
 // many objects of one frame decompresses it once. Packs are immutable and
-// named by their content's hash, so (pack name, offset) names a frame's
-// content for good. Frames larger than frameCacheMax are not kept.
+// named by their content's hash, so (pack path, offset) names a frame's
+// content for good (the path, not the name alone: two stores read by one
+// process may hold damaged copies of one pack). Whatever a cached frame
+// holds, each object taken from it is re-hashed against its name. Frames
+// larger than frameCacheMax are not kept.
 var frameCache = &lruFrames{max: 32 << 20, items: map[frameKey]*list.Element{}}
 
 const frameCacheMax = 4 << 20
@@ -549,7 +552,7 @@ func (c *lruFrames) put(k frameKey, data []byte) {
 // size declared and bounded, never more memory than it declares), or
 // taken from the cache.
 func readPackEntry(p *pack, e packEntry) ([]byte, error) {
-	key := frameKey{p.name, e.frameOff}
+	key := frameKey{p.path, e.frameOff}
 	data, ok := frameCache.get(key)
 	if !ok {
 		f, size, err := openRegularFile(p.path)

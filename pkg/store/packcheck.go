@@ -1,7 +1,10 @@
 package store
 
 import (
+	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io"
 	"runtime"
 
 	"github.com/wepipe/wepipe/pkg/record"
@@ -29,6 +32,9 @@ func (s *Store) checkPacks(add func(Problem)) []checkedPacked {
 	}
 	var out []checkedPacked
 	for _, p := range packs {
+		if err := packNameOK(p); err != nil {
+			add(Problem{p.path, err.Error()})
+		}
 		res := make([]checkedPacked, p.count())
 		ok := make([]bool, p.count())
 		parallelFor(p.count(), runtime.GOMAXPROCS(0), func(i int) {
@@ -99,4 +105,23 @@ func (s *Store) packBytes() int64 {
 func (s *Store) packCount() int {
 	packs, broken := s.packs()
 	return len(packs) + len(broken)
+}
+
+// packNameOK checks that pack p's file hashes to its name (FORMAT.md
+// §1.6). Readers need not: every object is verified on its own; a
+// checker does, so that a damaged pack is found whichever bytes are hit.
+func packNameOK(p *pack) error {
+	f, _, err := openRegularFile(p.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	if fmt.Sprintf("%x%s", h.Sum(nil), packSuffix) != p.name {
+		return errors.New("the file does not hash to its name (damaged; its objects are checked one by one)")
+	}
+	return nil
 }

@@ -473,8 +473,7 @@ func verifyNewPack(p, name string, want int) error {
 	if pk.count() != want {
 		return fmt.Errorf("%d entries, want %d", pk.count(), want)
 	}
-	pk.name = name + ".verify" // never served from the frame cache
-	defer dropFrames(pk.name)
+	defer dropFrames(pk.path) // a temp file's frames: never read again
 	var bad error
 	errs := make([]error, pk.count())
 	parallelFor(pk.count(), runtime.GOMAXPROCS(0), func(i int) {
@@ -493,13 +492,14 @@ func verifyNewPack(p, name string, want int) error {
 	return bad
 }
 
-// dropFrames removes the frames of pack name from the frame cache.
-func dropFrames(name string) {
+// dropFrames removes the frames of the pack file at path from the frame
+// cache.
+func dropFrames(path string) {
 	c := frameCache
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k, el := range c.items {
-		if k.pack == name {
+		if k.pack == path {
 			c.order.Remove(el)
 			delete(c.items, k)
 			c.used -= int64(len(el.Value.(*frameItem).data))
