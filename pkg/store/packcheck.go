@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"runtime"
 
 	"github.com/wepipe/wepipe/pkg/record"
@@ -32,7 +33,9 @@ func (s *Store) checkPacks(add func(Problem)) []checkedPacked {
 	}
 	var out []checkedPacked
 	for _, p := range packs {
-		if err := packNameOK(p); err != nil {
+		if err := packNameOK(p); errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
 			add(Problem{p.path, err.Error()})
 		}
 		res := make([]checkedPacked, p.count())
@@ -40,6 +43,9 @@ func (s *Store) checkPacks(add func(Problem)) []checkedPacked {
 		parallelFor(p.count(), runtime.GOMAXPROCS(0), func(i int) {
 			e := p.entry(i)
 			data, err := readPackEntry(p, e)
+			if errors.Is(err, fs.ErrNotExist) {
+				return // the pack was removed meanwhile (a repack, whose new pack holds its objects)
+			}
 			if err == nil && e.code == packKindMemo && !packableMemo(data) {
 				err = fmt.Errorf("not a memo entry of object hashes")
 			}
