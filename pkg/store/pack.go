@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/wepipe/wepipe/pkg/record"
 )
 
@@ -570,6 +572,13 @@ func readPackEntry(p *pack, e packEntry) ([]byte, error) {
 		if err != nil {
 			fileMem.release(zb)
 			return nil, fmt.Errorf("read frame at %d: %w", e.frameOff, err)
+		}
+		// A pack's frame MUST declare its size (FORMAT.md §1.6), so that
+		// its buffer is sized before anything is decoded.
+		var hdr zstd.Header
+		if err := hdr.Decode(z); err == nil && !hdr.Skippable && !hdr.HasFCS {
+			fileMem.release(zb)
+			return nil, fmt.Errorf("frame at %d: no declared content size (a pack's frames declare it)", e.frameOff)
 		}
 		c, err := decompress(z, false)
 		fileMem.release(zb)
