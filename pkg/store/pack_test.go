@@ -374,6 +374,14 @@ func TestPackUnion(t *testing.T) {
 			t.Fatalf("union: %+v %v", rep, err)
 		}
 		contents(t, d2, all)
+		// A repack takes the sound loose copy and drops the damaged pack.
+		prep, err := d2.Pack(PackOptions{All: true})
+		if err != nil || prep.PacksRemoved != 1 || len(prep.Problems) > 0 {
+			t.Fatalf("repack: %+v %v", prep, err)
+		}
+		d3, _ := Open(dst.Dir())
+		contents(t, d3, all)
+		checkClean(t, d3)
 	})
 }
 
