@@ -17,7 +17,10 @@
 // re-hashed against its name on every read).
 //
 // --all repacks the objects of the existing packs too, into the one new
-// pack, and removes the old packs. --no-memo leaves the memo entries loose.
+// pack, and removes the old packs; after we-merge --from has repaired a
+// damaged pack's object with a sound loose copy, it is how the damaged
+// pack goes (an old pack with an object that fails and has no other copy
+// is kept). --no-memo leaves the memo entries loose.
 //
 // Packing is crash-safe: killed at any moment, it leaves a valid store
 // (an unfinished pack in DIR/tmp, which we-fsck removes once old, or loose
