@@ -12,7 +12,9 @@
 #     run with --frames 1, so that each walker has a segment too) in
 #     objects per second, against the same store loose,
 #   - BenchmarkReadState (pkg/store): one state read loose, packed (its
-#     frame cached) and packed cold (its frame read and decompressed).
+#     frame cached) and packed cold (its frame read and decompressed),
+#   - BenchmarkPackedFirstRead (pkg/store): what a short-lived stage pays
+#     for a pack's index before its first packed read.
 #
 #   scripts/bench/pack.sh                          # 1,000 cycles
 #   CYCLES=200 MERGE_CYCLES=200 scripts/bench/pack.sh   # quick look
@@ -93,3 +95,6 @@ done
 echo
 echo "== reading one state (BenchmarkReadState, pkg/store)"
 go test -run '^$' -bench 'BenchmarkReadState' -benchtime 3000x ./pkg/store/ | grep '^Benchmark'
+echo
+echo "== a short-lived stage's first packed read: the index, then a frame (BenchmarkPackedFirstRead, pkg/store)"
+go test -run '^$' -bench 'BenchmarkPackedFirstRead' -benchtime 50x ./pkg/store/ | grep '^Benchmark'
