@@ -699,6 +699,31 @@ def check_store(root, rep):
             counts[kind] += 1
             nbytes += len(z)
             raw += len(data)
+    # Pack files (FORMAT.md §1.6): every packed object re-hashed and
+    # checked; a loose copy is read first, so a packed one only fills in.
+    pdir = os.path.join(root, "packs")
+    npacks = packed_memos = 0
+    if os.path.isdir(pdir) and not os.path.islink(pdir):
+        for name in sorted(os.listdir(pdir)):
+            p = os.path.join(pdir, name)
+            if not PACK_NAME.match(name):
+                continue
+            npacks += 1
+            got = check_pack(p, rep)
+            if got is None:
+                continue
+            for code, h, data, v, k in got:
+                if code == 0:
+                    packed_memos += 1
+                    continue
+                if h in objects:
+                    continue  # shadowed by a loose copy, or in another pack too
+                objects[h] = (k, v)
+                counts[k] += 1
+                raw += len(data)
+            nbytes += os.path.getsize(p)
+    elif os.path.islink(pdir):
+        rep.fail(pdir, "packs/ is a symbolic link")
     sdir = os.path.join(root, "shallow")
     shallow = set(os.listdir(sdir)) if os.path.isdir(sdir) else set()
     dangling = 0
@@ -730,8 +755,8 @@ def check_store(root, rep):
         rep.note("%d object(s) in zstd frames without a content size (readers accept them; writers write the size)" % no_size)
     if bad_memos:
         rep.note("%d memo entr(y/ies) malformed or naming missing objects (a cache miss, not an error)" % bad_memos)
-    print("store %s: %s; %d bytes on disk, %d uncompressed; %d temp file(s) ignored, %d memo entr(y/ies)"
-          % (root, ", ".join("%d %s" % (counts[k], k) for k in KINDS), nbytes, raw, temps, memos))
+    print("store %s: %s; %d bytes on disk, %d uncompressed; %d temp file(s) ignored, %d memo entr(y/ies); %d pack(s), %d packed memo entr(y/ies)"
+          % (root, ", ".join("%d %s" % (counts[k], k) for k in KINDS), nbytes, raw, temps, memos, npacks, packed_memos))
 
 
 def check_history(root, objects, rep):
@@ -767,6 +792,102 @@ def check_history(root, objects, rep):
                 raise Invalid("a we-merge snapshot has the largest cycle of its parents")
         except Invalid as e:
             rep.fail(where, str(e))
+
+
+# --- pack files (FORMAT.md §1.6) ---------------------------------------------
+
+PACK_MAGIC = b"wepack\x00\x01"
+PACK_ENTRY = 56
+PACK_TRAILER = 56
+PACK_KINDS = {1: "system", 2: "snapshot", 3: "state", 4: "segment", 5: "run"}
+PACK_NAME = re.compile(r"^[0-9a-f]{64}\.pack$")
+
+
+def check_pack(path, rep):
+    """A pack file: header, trailer, index, then every entry read and
+    verified. Returns [(code, hash hex, content, record, kind)] of the
+    entries that verify, or None if the pack cannot be read at all."""
+    if os.path.islink(path) or not os.path.isfile(path):
+        rep.fail(path, "not a regular file")
+        return None
+    with open(path, "rb") as f:
+        b = f.read()
+    name = os.path.basename(path)
+    if PACK_NAME.match(name) and hashlib.sha256(b).hexdigest() != name[:64]:
+        rep.fail(path, "the file does not hash to its name")
+    try:
+        if len(b) < 8 + PACK_TRAILER:
+            raise Invalid("truncated: %d bytes" % len(b))
+        if b[:8] != PACK_MAGIC:
+            raise Invalid("bad header %r" % b[:8])
+        tr = b[-PACK_TRAILER:]
+        if tr[48:] != PACK_MAGIC:
+            raise Invalid("no trailer magic")
+        ix_off, count = struct.unpack_from("<QQ", tr, 0)
+        if ix_off < 8 or ix_off + count * PACK_ENTRY != len(b) - PACK_TRAILER:
+            raise Invalid("trailer: %d entries at %d do not fit %d bytes" % (count, ix_off, len(b)))
+        ix = b[ix_off:ix_off + count * PACK_ENTRY]
+        if hashlib.sha256(ix).digest() != tr[16:48]:
+            raise Invalid("index checksum mismatch")
+        entries = []
+        for i in range(count):
+            e = ix[i * PACK_ENTRY:(i + 1) * PACK_ENTRY]
+            h, code = e[:32], e[32]
+            if e[33:36] != b"\0\0\0":
+                raise Invalid("index entry %d: reserved bytes not zero" % i)
+            flen, foff, off, n = struct.unpack_from("<IQII", e, 36)
+            if i and ix[(i - 1) * PACK_ENTRY:(i - 1) * PACK_ENTRY + 33] >= e[:33]:
+                raise Invalid("index entry %d out of order" % i)
+            if code != 0 and code not in PACK_KINDS:
+                raise Invalid("index entry %d: unknown kind code %d" % (i, code))
+            if foff < 8 or flen == 0 or foff + flen > ix_off or n == 0:
+                raise Invalid("index entry %d: frame at %d of %d bytes outside the frames" % (i, foff, flen))
+            entries.append((h.hex(), code, foff, flen, off, n))
+    except Invalid as e:
+        rep.fail(path, str(e))
+        return None
+    out = []
+    frames = {}
+    for h, code, foff, flen, off, n in entries:
+        where = "%s(%s/%s)" % (path, PACK_KINDS.get(code, "memo"), h)
+        try:
+            if foff not in frames:
+                try:
+                    frames[foff] = decompress(b[foff:foff + flen])
+                except Invalid as e:
+                    frames[foff] = e
+            fr = frames[foff]
+            if isinstance(fr, Invalid):
+                raise fr
+            content, sized = fr
+            if not sized:
+                raise Invalid("a pack frame without a declared content size")
+            if off + n > len(content):
+                raise Invalid("object beyond its frame's content")
+            data = content[off:off + n]
+            if code == 0:
+                out.append((0, h, data, None, None))
+                continue
+            if hashlib.sha256(data).hexdigest() != h:
+                raise Invalid("content does not hash to the object's name")
+            v = decode(data)
+            k = check_record(v)
+            if k != PACK_KINDS[code]:
+                raise Invalid("a %s record indexed as a %s" % (k, PACK_KINDS[code]))
+            out.append((code, h, data, v, k))
+        except Invalid as e:
+            rep.fail(where, str(e))
+    return out
+
+
+def check_pack_file(path, rep):
+    got = check_pack(path, rep)
+    if got is not None:
+        kinds = {}
+        for code, *_ in got:
+            kinds[code] = kinds.get(code, 0) + 1
+        print("pack %s: %d entries verify (%s)" % (path, len(got), ", ".join(
+            "%d %s" % (kinds[c], PACK_KINDS.get(c, "memo")) for c in sorted(kinds))))
 
 
 # --- bundles ----------------------------------------------------------------
@@ -852,8 +973,9 @@ def main(argv):
     ap.add_argument("--vectors", help="test vectors (pkg/record/testdata/vectors.json)")
     ap.add_argument("--store", action="append", default=[], help="a store directory to check (repeatable)")
     ap.add_argument("--bundle", action="append", default=[], help="a bundle file to check (repeatable)")
+    ap.add_argument("--pack", action="append", default=[], help="a pack file to check (repeatable; FORMAT.md §1.6)")
     args = ap.parse_args(argv)
-    if not args.vectors and not args.store and not args.bundle:
+    if not args.vectors and not args.store and not args.bundle and not args.pack:
         ap.print_usage(sys.stderr)
         print("check_format: give --vectors FILE, --store DIR and/or --bundle FILE", file=sys.stderr)
         return 2
@@ -864,6 +986,8 @@ def main(argv):
         check_store(d, rep)
     for b in args.bundle:
         check_bundle(b, rep)
+    for p in args.pack:
+        check_pack_file(p, rep)
     for n in rep.notes:
         print("note: " + n)
     for f in rep.failures:

@@ -64,9 +64,12 @@ WE_STORE="$tmp/py.store" "$tmp/bin/we-init" --system lj-pair --walkers 8 >/dev/n
 h=$(WE_STORE="$tmp/py.store" "$tmp/bin/we-init" --system lj-pair --walkers 8)
 h=$(WE_STORE="$tmp/py.store" "$tmp/bin/we-step" --steps 10 --frames 2 "$h" |
   WE_STORE="$tmp/py.store" "$tmp/bin/we-resample" --resampler wexplore --region-sizes 1,0.5 --warp 'r>=1.0')
+# The same run packed (FORMAT.md §1.6), in a copy of the store.
+cp -a "$tmp/py.store" "$tmp/packed.store"
+"$tmp/bin/we-pack" --frame-size 4096 "$tmp/packed.store" 2>/dev/null
 # Bundles of that run (FORMAT.md §10), and the store one lands in.
 WE_STORE="$tmp/py.store" "$tmp/bin/we-export" --history "$h" -o "$tmp/history.bundle" 2>/dev/null
 WE_STORE="$tmp/py.store" "$tmp/bin/we-export" "$h" -o "$tmp/snapshot.bundle" 2>/dev/null
 "$tmp/bin/we-merge" --from "$tmp/snapshot.bundle" --store "$tmp/shallow.store" 2>/dev/null
 /usr/bin/python3 scripts/check_format.py --vectors pkg/record/testdata/vectors.json --store "$tmp/py.store" \
-  --store "$tmp/shallow.store" --bundle pkg/bundle/testdata/vector.bundle --bundle "$tmp/history.bundle" --bundle "$tmp/snapshot.bundle"
+  --store "$tmp/shallow.store" --store "$tmp/packed.store" --pack pkg/store/testdata/vector.pack --bundle pkg/bundle/testdata/vector.bundle --bundle "$tmp/history.bundle" --bundle "$tmp/snapshot.bundle"

@@ -19,5 +19,11 @@
 // and its kinds, corrupt/) are links is refused, and nothing outside the
 // store is ever removed or moved.
 //
+// Pack files (DIR/packs, written by we-pack) are verified too: a pack
+// whose header, trailer or index is damaged is reported as a whole, and
+// every object in the others is read and verified, a failure reported as
+// the pack and the object it hits (PACK(kind/hash)). A loose copy of a
+// packed object is a note, not a problem.
+//
 // Exit status: 0 the store is sound, 1 problems were found, 2 usage error.
 package main

@@ -171,3 +171,32 @@ func mkdirAt(d dirHandle, name string) error {
 }
 
 func fsyncDirHandle(d dirHandle) error { return syncDir(d) }
+
+// openRegularFile opens regular file p for positioned reads, refusing
+// anything else as readSized does.
+func openRegularFile(p string) (*os.File, int64, error) {
+	lst, err := os.Lstat(p)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !lst.Mode().IsRegular() {
+		return nil, 0, &os.PathError{Op: "open", Path: p, Err: notRegular("not a regular file")}
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil || !os.SameFile(lst, st) {
+		f.Close()
+		return nil, 0, &os.PathError{Op: "open", Path: p, Err: notRegular("replaced while opened")}
+	}
+	return f, st.Size(), nil
+}
+
+// lockDir is not supported here: every packer proceeds (one at a time is
+// the user's care on such systems).
+func lockDir(dir string) (unlock func(), ok bool, err error) { return func() {}, true, nil }
+
+// removeDirAt removes the empty directory name of directory d.
+func removeDirAt(d dirHandle, name string) error { return os.Remove(filepath.Join(d, name)) }

@@ -286,3 +286,36 @@ func mkdirAt(fd dirHandle, name string) error {
 
 // fsyncFD makes the entries of directory fd durable.
 func fsyncDirHandle(fd dirHandle) error { return retry(func() error { return unix.Fsync(fd) }) }
+
+// openRegularFile is openRegular as an *os.File, for the pack reader's
+// positioned reads (ReadAt).
+func openRegularFile(p string) (*os.File, int64, error) {
+	fd, size, err := openRegular(p)
+	if err != nil {
+		return nil, 0, err
+	}
+	return os.NewFile(uintptr(fd), p), size, nil
+}
+
+// lockDir takes an exclusive advisory lock (flock) on directory dir
+// without waiting: ok is false if another process holds it. The lock
+// lasts until unlock is called or the process ends (a SIGKILL too).
+func lockDir(dir string) (unlock func(), ok bool, err error) {
+	fd, err := openFD(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := retry(func() error { return unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB) }); err != nil {
+		unix.Close(fd)
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, false, nil
+		}
+		return nil, false, pathErr("flock", dir, err)
+	}
+	return func() { unix.Close(fd) }, true, nil
+}
+
+// removeDirAt removes the empty directory name of directory fd.
+func removeDirAt(fd dirHandle, name string) error {
+	return retry(func() error { return unix.Unlinkat(fd, name, unix.AT_REMOVEDIR) })
+}

@@ -296,6 +296,13 @@ func (e *tooLargeError) Error() string {
 func (s *Store) read(k record.Kind, h record.Hash, pooled bool) (content, string, error) {
 	p := s.Path(k, h)
 	zb, err := readSized(p, MaxObjectSize)
+	if errors.Is(err, os.ErrNotExist) {
+		// Not loose: in a pack, if anywhere (pack.go; a loose copy wins).
+		if c, pp, perr := s.readPacked(packCode(k), h); !errors.Is(perr, ErrNotFound) {
+			return c, pp, perr
+		}
+		return content{}, p, s.notFound(k, h)
+	}
 	if err != nil {
 		return content{}, p, fileError(k, h, p, err)
 	}
@@ -685,6 +692,18 @@ func writeAtomic(tmpdir, dst string, b []byte, durable bool) error {
 // and never blocks on one.
 func (s *Store) ReadFile(k record.Kind, h record.Hash) ([]byte, error) {
 	zb, err := readSized(s.Path(k, h), MaxObjectSize)
+	if errors.Is(err, os.ErrNotExist) {
+		// A packed object is given as the file a loose copy would be,
+		// after its hash is checked (readPacked).
+		c, _, perr := s.readPacked(packCode(k), h)
+		if errors.Is(perr, ErrNotFound) {
+			return nil, s.notFound(k, h)
+		}
+		if perr != nil {
+			return nil, perr
+		}
+		return Compress(c.data), nil
+	}
 	if err != nil {
 		return nil, fileError(k, h, s.Path(k, h), err)
 	}
@@ -715,8 +734,8 @@ func (s *Store) Memo(key [32]byte) ([]record.Hash, bool) {
 // separated by one space and ended by a line feed, so any other byte means
 // damage (a miss).
 func (s *Store) memoHashes(key [32]byte) ([]record.Hash, bool) {
-	b, err := readSmall(s.memoPath(key))
-	if err != nil || !bytes.HasSuffix(b, []byte("\n")) {
+	b, ok := s.memoBytes(key)
+	if !ok || !bytes.HasSuffix(b, []byte("\n")) {
 		return nil, false
 	}
 	line := b[:len(b)-1]

@@ -13,11 +13,7 @@ import (
 // ReadMemo returns the raw content of memo entry key, if any. Memo
 // entries are caches: callers must treat damaged content as a miss.
 func (s *Store) ReadMemo(key [32]byte) ([]byte, bool) {
-	b, err := readSmall(s.memoPath(key))
-	if err != nil {
-		return nil, false
-	}
-	return b, true
+	return s.memoBytes(key)
 }
 
 // WriteMemo replaces memo entry key atomically (temp file and rename, no

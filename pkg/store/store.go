@@ -9,6 +9,7 @@
 //	DIR/memo/<key>                memo entries: derived caches, never objects
 //	DIR/corrupt/<kind>-<hash>     objects quarantined by Check
 //	DIR/shallow/<hash>            snapshots whose parents may be absent (MarkShallow)
+//	DIR/packs/<sha256>.pack       pack files: many objects each (pack.go, Pack)
 //
 // An object's name is the lowercase hex SHA-256 of its uncompressed,
 // deterministic CBOR encoding, so `zstd -dc FILE | sha256sum` verifies any
@@ -53,6 +54,9 @@ type Store struct {
 
 	kindMu   sync.Mutex
 	kindMade map[record.Kind]bool // later kinds whose directory exists
+
+	packOnce sync.Once
+	packSet  *packSet // pack files, loaded on first need (pack.go)
 }
 
 // firstKinds are the kinds of layout 1 as first defined, whose
@@ -137,7 +141,7 @@ func Open(dir string) (*Store, error) {
 
 // layoutNames are the entries a store directory may hold; Create accepts a
 // directory holding only these (a store whose creation was interrupted).
-var layoutNames = map[string]bool{markerName: true, objectsDir: true, tmpDir: true, memoDir: true, corruptDir: true, shallowDir: true}
+var layoutNames = map[string]bool{markerName: true, objectsDir: true, tmpDir: true, memoDir: true, corruptDir: true, shallowDir: true, packsDir: true}
 
 // Create opens the store at dir, creating it if it does not exist. It
 // refuses a directory that holds anything else, and never touches a store
@@ -188,7 +192,7 @@ func Create(dir string) (*Store, error) {
 
 // layoutDirs are the directories of a store, relative to it.
 var layoutDirs = func() []string {
-	d := []string{objectsDir, tmpDir, memoDir, corruptDir, shallowDir}
+	d := []string{objectsDir, tmpDir, memoDir, corruptDir, shallowDir, packsDir}
 	for _, k := range record.Kinds {
 		d = append(d, filepath.Join(objectsDir, string(k)))
 	}
@@ -239,13 +243,16 @@ func (s *Store) Kind(h record.Hash) (record.Kind, error) {
 			return k, nil
 		}
 	}
-	return "", fmt.Errorf("object %s: %w", h.Short(), ErrNotFound)
+	if k, ok := s.packedKind(h); ok {
+		return k, nil
+	}
+	return "", s.notFound("object", h)
 }
 
 // Has reports whether object h of kind k exists: its file is a regular
 // file (not a symbolic link, whatever it points to).
 func (s *Store) Has(k record.Kind, h record.Hash) bool {
-	return isRegular(s.Path(k, h))
+	return isRegular(s.Path(k, h)) || s.packedHas(k, h)
 }
 
 // List returns the hashes of every object of kind k, sorted.
@@ -265,7 +272,8 @@ func (s *Store) List(k record.Kind) ([]record.Hash, error) {
 		}
 		out = append(out, h)
 	}
-	return out, nil
+	// Packed objects (pack.go), merged with the loose ones.
+	return mergeHashes(out, s.packedList(k)), nil
 }
 
 // ErrAmbiguous reports a prefix that matches several objects.
@@ -297,6 +305,7 @@ func (s *Store) Resolve(prefix string) (record.Hash, record.Kind, error) {
 	if err := CheckPrefix(prefix); err != nil {
 		return record.Hash{}, "", err
 	}
+	found, kinds := s.packedPrefix(p)
 	if len(p) == 64 {
 		h, _ := record.ParseHash(p)
 		k, err := s.Kind(h)
@@ -305,8 +314,6 @@ func (s *Store) Resolve(prefix string) (record.Hash, record.Kind, error) {
 		}
 		return h, k, nil
 	}
-	var found []record.Hash
-	var kinds []record.Kind
 	for _, k := range record.Kinds {
 		ents, err := os.ReadDir(s.kindDir(k))
 		if err != nil {
@@ -315,7 +322,7 @@ func (s *Store) Resolve(prefix string) (record.Hash, record.Kind, error) {
 		for _, e := range ents {
 			if strings.HasPrefix(e.Name(), p) && len(e.Name()) == 64 {
 				h, err := record.ParseHash(e.Name())
-				if err == nil && h.String() == e.Name() {
+				if err == nil && h.String() == e.Name() && !containsHash(found, h) {
 					found = append(found, h)
 					kinds = append(kinds, k)
 				}
@@ -340,4 +347,13 @@ func (s *Store) Resolve(prefix string) (record.Hash, record.Kind, error) {
 		fmt.Fprintf(&b, "%s %s", kinds[i], h.Short())
 	}
 	return record.Hash{}, "", fmt.Errorf("%s… matches %d objects (%s): %w; give more digits", p, len(found), b.String(), ErrAmbiguous)
+}
+
+func containsHash(hs []record.Hash, h record.Hash) bool {
+	for _, x := range hs {
+		if x == h {
+			return true
+		}
+	}
+	return false
 }

@@ -55,7 +55,7 @@ func (s *Store) Union(src *Store) (*UnionReport, error) {
 		}
 		var missing, present []record.Hash
 		for _, h := range hs {
-			if _, err := os.Lstat(s.Path(k, h)); err == nil {
+			if _, err := os.Lstat(s.Path(k, h)); err == nil || s.packedHas(k, h) {
 				present = append(present, h)
 			} else {
 				missing = append(missing, h)
@@ -170,7 +170,15 @@ func (u *union) repair(k record.Kind, d damagedFile) {
 			return
 		}
 	}
-	if err := u.s.replace(k, d.h, f.it.Z); err != nil {
+	replace := u.s.replace
+	if _, err := os.Lstat(dst); err != nil {
+		// Only a packed copy, and it is damaged: a sound loose copy
+		// is written, which readers take before any pack's.
+		replace = func(k record.Kind, h record.Hash, z []byte) error {
+			return u.s.PutItems([]Item{{Kind: k, Hash: h, Z: z}})
+		}
+	}
+	if err := replace(k, d.h, f.it.Z); err != nil {
 		u.rep.Problems = append(u.rep.Problems, Problem{dst, fmt.Sprintf("%v; replacing it with the source's sound copy failed: %v", plain(d.err), err)})
 		return
 	}
@@ -253,6 +261,9 @@ type fetched struct {
 func fetch(src *Store, k record.Kind, h record.Hash) fetched {
 	p := src.Path(k, h)
 	zb, err := readSized(p, MaxObjectSize)
+	if errors.Is(err, os.ErrNotExist) {
+		return fetchPacked(src, k, h)
+	}
 	if err != nil {
 		return fetched{err: plain(fileError(k, h, p, err))}
 	}

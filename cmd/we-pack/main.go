@@ -1,0 +1,19 @@
+package main
+
+import (
+	_ "embed"
+	"io"
+	"os"
+
+	"github.com/wepipe/wepipe/internal/cli"
+	"github.com/wepipe/wepipe/internal/tools"
+)
+
+//go:embed doc.go
+var doc string
+
+func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return tools.Pack(cli.NewEnv("we-pack", doc, stdin, stdout, stderr), args)
+}
