@@ -9,6 +9,7 @@
 //	DIR/memo/<key>                memo entries: derived caches, never objects
 //	DIR/corrupt/<kind>-<hash>     objects quarantined by Check
 //	DIR/shallow/<hash>            snapshots whose parents may be absent (MarkShallow)
+//	DIR/index/snapshots           the snapshot index: a cache of listings (FORMAT.md §1.5)
 //
 // An object's name is the lowercase hex SHA-256 of its uncompressed,
 // deterministic CBOR encoding, so `zstd -dc FILE | sha256sum` verifies any
@@ -137,7 +138,7 @@ func Open(dir string) (*Store, error) {
 
 // layoutNames are the entries a store directory may hold; Create accepts a
 // directory holding only these (a store whose creation was interrupted).
-var layoutNames = map[string]bool{markerName: true, objectsDir: true, tmpDir: true, memoDir: true, corruptDir: true, shallowDir: true}
+var layoutNames = map[string]bool{markerName: true, objectsDir: true, tmpDir: true, memoDir: true, corruptDir: true, shallowDir: true, indexDir: true}
 
 // Create opens the store at dir, creating it if it does not exist. It
 // refuses a directory that holds anything else, and never touches a store
@@ -188,7 +189,7 @@ func Create(dir string) (*Store, error) {
 
 // layoutDirs are the directories of a store, relative to it.
 var layoutDirs = func() []string {
-	d := []string{objectsDir, tmpDir, memoDir, corruptDir, shallowDir}
+	d := []string{objectsDir, tmpDir, memoDir, corruptDir, shallowDir, indexDir}
 	for _, k := range record.Kinds {
 		d = append(d, filepath.Join(objectsDir, string(k)))
 	}
@@ -250,21 +251,11 @@ func (s *Store) Has(k record.Kind, h record.Hash) bool {
 
 // List returns the hashes of every object of kind k, sorted.
 func (s *Store) List(k record.Kind) ([]record.Hash, error) {
-	ents, err := os.ReadDir(s.kindDir(k))
+	out, err := listLoose(s.kindDir(k))
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("list %ss: %w", k, err)
+		return nil, listDirError(k, err)
 	}
-	out := make([]record.Hash, 0, len(ents))
-	for _, e := range ents {
-		h, err := record.ParseHash(e.Name())
-		if err != nil || e.Name() != h.String() {
-			continue // not an object name: ignored, we-fsck reports it
-		}
-		out = append(out, h)
-	}
+	sortHashList(out)
 	return out, nil
 }
 
