@@ -144,7 +144,7 @@ func hashList(hs []record.Hash) []string {
 }
 
 func lsSnapshots(l *lister, st *store.Store) ([]error, int, error) {
-	g, bad, err := lineage.LoadSound(st)
+	g, bad, err := lineage.LoadSummary(st)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -158,8 +158,8 @@ func lsSnapshots(l *lister, st *store.Store) ([]error, int, error) {
 		Shard   string   `json:"shard,omitempty"`
 	}
 	var rows []row
-	for h, s := range g.Snaps {
-		r := row{Hash: h.String(), Cycle: s.Cycle, Walkers: len(s.Walkers), Tool: s.Op.Tool, System: s.System.String(), Parents: hashList(s.Parents)}
+	for _, s := range g.Infos {
+		r := row{Hash: s.Hash.String(), Cycle: s.Cycle, Walkers: s.Walkers, Tool: s.Tool, System: s.System.String(), Parents: hashList(s.Parents)}
 		if s.Shard != nil {
 			r.Shard = fmt.Sprintf("%d/%d", s.Shard.Index, s.Shard.Count)
 		}
@@ -188,7 +188,7 @@ func lsSnapshots(l *lister, st *store.Store) ([]error, int, error) {
 			return nil, 0, err
 		}
 	}
-	return bad, len(g.Snaps) + len(bad), nil
+	return bad, len(g.Infos) + len(bad), nil
 }
 
 func lsSystems(l *lister, st *store.Store) ([]error, int, error) {
@@ -233,7 +233,7 @@ func lsSystems(l *lister, st *store.Store) ([]error, int, error) {
 // after it are listed apart); a corrupt run record is reported and the
 // others are listed.
 func lsRuns(l *lister, st *store.Store) ([]error, int, error) {
-	g, bad, err := lineage.LoadSound(st)
+	g, bad, err := lineage.LoadSummary(st)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -275,7 +275,7 @@ func lsRuns(l *lister, st *store.Store) ([]error, int, error) {
 			return nil, 0, err
 		}
 	}
-	return bad, len(g.Snaps) + len(runs) + len(bad), nil
+	return bad, len(g.Infos) + len(runs) + len(bad), nil
 }
 
 // runEntry is a run record with its hash and its configuration's key.
