@@ -260,11 +260,19 @@ func FindInfo(infos []SnapInfo, h record.Hash) (*SnapInfo, bool) {
 // (atomically; a store it cannot write to is only read). err is for the
 // store as a whole (its snapshot directory cannot be listed).
 func (s *Store) Snapshots() (infos []SnapInfo, bad []error, err error) {
+	// Listing the directory (system calls) and reading the index (a read,
+	// its checksum, decoding) take about as long: they run side by side.
+	var idx []SnapInfo
+	done := make(chan struct{})
+	go func() {
+		idx, _ = s.ReadSnapIndex()
+		close(done)
+	}()
 	hs, err := s.List(record.KindSnapshot)
+	<-done
 	if err != nil {
 		return nil, nil, err
 	}
-	idx, _ := s.ReadSnapIndex()
 	infos = make([]SnapInfo, len(hs))
 	var todo []int
 	j := 0
