@@ -268,15 +268,26 @@ func writeSnapshotTable(l *lister, infos []store.SnapInfo, order []int32) error 
 		}
 		return nil
 	}
-	var b []byte
+	// Written in pieces of 64 KiB: a buffer of the whole listing costs
+	// more in page faults than the writes it saves.
+	b := make([]byte, 0, 64<<10)
+	var werr error
+	flush := func(force bool) {
+		if len(b) >= 63<<10 || force && len(b) > 0 {
+			if _, err := l.env.Stdout.Write(b); err != nil && werr == nil {
+				werr = err
+			}
+			b = b[:0]
+		}
+	}
 	if l.quiet {
-		b = make([]byte, 0, 65*len(order))
 		for _, i := range order {
 			b = hex.AppendEncode(b, infos[i].Hash[:])
 			b = append(b, '\n')
+			flush(false)
 		}
-		_, err := l.env.Stdout.Write(b)
-		return err
+		flush(true)
+		return werr
 	}
 	// Column widths: the widest cell plus the padding, at least 2.
 	head := []string{"HASH", "CYCLE", "WALKERS", "TOOL", "SHARD"}
@@ -298,7 +309,6 @@ func writeSnapshotTable(l *lister, infos []store.SnapInfo, order []int32) error 
 		width[c] = max(width[c]+2, 2)
 		line += width[c]
 	}
-	b = make([]byte, 0, (line+24)*(len(order)+1))
 	pad := func(b []byte, n int) []byte {
 		for ; n > 0; n-- {
 			b = append(b, ' ')
@@ -337,9 +347,10 @@ func writeSnapshotTable(l *lister, infos []store.SnapInfo, order []int32) error 
 			}
 		}
 		b = append(b, '\n')
+		flush(false)
 	}
-	_, err := l.env.Stdout.Write(b)
-	return err
+	flush(true)
+	return werr
 }
 
 // shardText is the SHARD column: "i/n", or "-" for a complete snapshot.

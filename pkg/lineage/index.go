@@ -35,13 +35,7 @@ func (x *Summary) Find(h record.Hash) (*store.SnapInfo, bool) { return store.Fin
 // Runs lists the runs as Graph.Runs does.
 func (x *Summary) Runs() []Run {
 	n := len(x.Infos)
-	index := func(h record.Hash) int {
-		i := sort.Search(n, func(i int) bool { return bytes.Compare(x.Infos[i].Hash[:], h[:]) >= 0 })
-		if i < n && x.Infos[i].Hash == h {
-			return i
-		}
-		return -1
-	}
+	index := func(h record.Hash) int { return store.IndexOf(x.Infos, h) }
 	fullChild := make([]bool, n)
 	for i := range x.Infos {
 		if x.Infos[i].Shard != nil {

@@ -42,31 +42,41 @@ func parseHexName(name []byte) (record.Hash, bool) {
 func compareHash(a, b record.Hash) int { return bytes.Compare(a[:], b[:]) }
 
 // sortHashList sorts hs in place, as List returns them. A long list is
-// sorted by a counting sort on the first two bytes, then each bucket (of
-// about one hash, hashes being uniform) by comparison: a comparison sort
-// of 20,000 hashes took 4 ms, a third of listing them.
+// sorted by a counting sort on the first 12 bits, then each bucket (of a
+// few hashes, hashes being uniform) by insertion: a comparison sort of
+// 20,000 hashes took 4 ms, a third of listing them.
 func sortHashList(hs []record.Hash) {
 	if len(hs) < 1024 {
 		slices.SortFunc(hs, compareHash)
 		return
 	}
-	var start [1<<16 + 1]int32
+	const bits = 12
+	key := func(h *record.Hash) int { return (int(h[0])<<8 | int(h[1])) >> (16 - bits) }
+	start := make([]int32, 1<<bits+1)
 	for i := range hs {
-		start[int(hs[i][0])<<8|int(hs[i][1])+1]++
+		start[key(&hs[i])+1]++
 	}
 	for i := 1; i < len(start); i++ {
 		start[i] += start[i-1]
 	}
+	next := slices.Clone(start)
 	out := make([]record.Hash, len(hs))
-	next := start
 	for i := range hs {
-		b := int(hs[i][0])<<8 | int(hs[i][1])
+		b := key(&hs[i])
 		out[next[b]] = hs[i]
 		next[b]++
 	}
-	for b := 0; b < 1<<16; b++ {
+	for b := 0; b < 1<<bits; b++ {
 		if lo, hi := start[b], start[b+1]; hi-lo > 1 {
-			slices.SortFunc(out[lo:hi], compareHash)
+			if hi-lo > 16 {
+				slices.SortFunc(out[lo:hi], compareHash)
+				continue
+			}
+			for i := lo + 1; i < hi; i++ {
+				for j := i; j > lo && compareHash(out[j-1], out[j]) > 0; j-- {
+					out[j-1], out[j] = out[j], out[j-1]
+				}
+			}
 		}
 	}
 	copy(hs, out)

@@ -242,13 +242,40 @@ func (s *Store) ReadSnapIndex() ([]SnapInfo, error) {
 	return DecodeSnapIndex(fb.b)
 }
 
-// FindInfo returns the entry for h of entries sorted by hash.
+// FindInfo returns the entry for h of entries sorted by hash. Hashes
+// are uniform, so it guesses the position from h's first bytes and
+// searches outwards from there: a lineage walk or a listing looks up
+// every snapshot, and a binary search of 20,000 entries made that a third
+// of `we-ls runs`.
 func FindInfo(infos []SnapInfo, h record.Hash) (*SnapInfo, bool) {
-	i, ok := slices.BinarySearchFunc(infos, h, func(a SnapInfo, h record.Hash) int { return compareHash(a.Hash, h) })
-	if !ok {
-		return nil, false
+	if i := IndexOf(infos, h); i >= 0 {
+		return &infos[i], true
 	}
-	return &infos[i], true
+	return nil, false
+}
+
+// IndexOf is the position of h in entries sorted by hash, or -1.
+func IndexOf(infos []SnapInfo, h record.Hash) int {
+	n := len(infos)
+	if n == 0 {
+		return -1
+	}
+	key := binary.BigEndian.Uint64(h[:])
+	g := int((key >> 32) * uint64(n) >> 32)
+	// Gallop from the guess to a range [lo, hi) that holds h if anything
+	// does, then search it.
+	lo, hi := g, g+1
+	for step := 1; lo > 0 && compareHash(infos[lo].Hash, h) > 0; step *= 2 {
+		hi, lo = lo, max(lo-step, 0)
+	}
+	for step := 1; hi < n && compareHash(infos[hi-1].Hash, h) < 0; step *= 2 {
+		lo, hi = hi-1, min(hi+step, n)
+	}
+	i, ok := slices.BinarySearchFunc(infos[lo:hi], h, func(a SnapInfo, h record.Hash) int { return compareHash(a.Hash, h) })
+	if !ok {
+		return -1
+	}
+	return lo + i
 }
 
 // Snapshots returns the index entry of every snapshot the store lists,
@@ -272,6 +299,9 @@ func (s *Store) Snapshots() (infos []SnapInfo, bad []error, err error) {
 	<-done
 	if err != nil {
 		return nil, nil, err
+	}
+	if sameHashes(idx, hs) {
+		return idx, nil, nil // the common case: nothing to copy or decode
 	}
 	infos = make([]SnapInfo, len(hs))
 	var todo []int
@@ -309,6 +339,19 @@ func (s *Store) Snapshots() (infos []SnapInfo, bad []error, err error) {
 		s.writeSnapIndex(good)
 	}
 	return good, bad, nil
+}
+
+// sameHashes reports whether the entries are those of hs, in order.
+func sameHashes(infos []SnapInfo, hs []record.Hash) bool {
+	if len(infos) != len(hs) {
+		return false
+	}
+	for i := range hs {
+		if infos[i].Hash != hs[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // writeSnapIndex replaces the snapshot index by one of infos (sorted by
