@@ -106,20 +106,16 @@ type Entry struct {
 func History(s *store.Store, h record.Hash) ([]Entry, error) {
 	var out []Entry
 	seen := map[record.Hash]bool{}
-	for {
+	err := walkBack(s, h, func(h record.Hash, snap *record.Snapshot) error {
 		if seen[h] {
-			return nil, fmt.Errorf("snapshot %s: its parents form a cycle", h.Short())
+			return fmt.Errorf("snapshot %s: its parents form a cycle", h.Short())
 		}
 		seen[h] = true
-		snap, err := store.LoadAs[*record.Snapshot](s, h)
-		if err != nil {
-			return nil, fmt.Errorf("load snapshot %s: %w", h.Short(), err)
-		}
 		out = append(out, Entry{h, snap})
-		if len(snap.Parents) == 0 || s.MissingParent(h, snap.Parents[0]) {
-			break
-		}
-		h = snap.Parents[0]
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 		out[i], out[j] = out[j], out[i]
