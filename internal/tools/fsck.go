@@ -43,6 +43,9 @@ func fsckRun(env *cli.Env, args []string) error {
 	env.Errorf("%d objects (%d systems, %d snapshots, %d states, %d segments, %d runs), %d bytes on disk, %d uncompressed; %d temp files removed, %d kept; %d problems",
 		n, rep.Objects[record.KindSystem], rep.Objects[record.KindSnapshot], rep.Objects[record.KindState], rep.Objects[record.KindSegment], rep.Objects[record.KindRun],
 		rep.Bytes, rep.RawBytes, rep.TempsRemoved, rep.TempsKept, len(rep.Problems))
+	if rep.IndexRepaired != "" {
+		env.Errorf("snapshot index %s rebuilt (%s): a cache, repaired; no object was affected", st.SnapIndexPath(), rep.IndexRepaired)
+	}
 	if rep.Quarantined > 0 {
 		env.Errorf("%d corrupt objects moved to %s/corrupt", rep.Quarantined, st.Dir())
 	}
