@@ -63,7 +63,7 @@ func (s *Store) Check(opt CheckOptions) (*CheckReport, error) {
 		typedRef
 	}
 	var (
-		mu   sync.Mutex
+		mu    sync.Mutex
 		refs  []ref
 		bad   []badEntry
 		infos []SnapInfo
