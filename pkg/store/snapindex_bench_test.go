@@ -20,8 +20,9 @@ func benchSnapshots() int {
 
 // buildChainStore fills store dir (created if need be; an existing store
 // that already holds n snapshots is reused) with a run of n snapshots of
-// 48 walkers of a 2-particle system, alternately "we-step" and
-// "we-resample", each walker with an observable, as a pipeline makes them.
+// 48 walkers of a 2-particle system, a "we-init" snapshot then alternately
+// "we-step" and "we-resample" (FORMAT.md §5.4's cycles), each walker with
+// an observable, as a pipeline makes them.
 // Objects are written without fsync: the store is a benchmark's.
 func buildChainStore(tb testing.TB, dir string, n int) *Store {
 	tb.Helper()
@@ -54,7 +55,14 @@ func buildChainStore(tb testing.TB, dir string, n int) *Store {
 	items = items[:0]
 	for c := 0; c < n; c++ {
 		sn := makeSnapshot(uint64(c/2), sys, states, nil, parent...)
-		sn.Op.Tool = [2]string{"we-step", "we-resample"}[c%2]
+		switch {
+		case c == 0:
+			sn.Op.Tool = "we-init"
+		case c%2 == 1:
+			sn.Op.Tool = "we-step"
+		default:
+			sn.Op.Tool = "we-resample"
+		}
 		for i := range sn.Walkers {
 			sn.Walkers[i].Obs = map[string]float64{"d": r.Float64()}
 		}
