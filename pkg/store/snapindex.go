@@ -231,15 +231,23 @@ func (s *Store) SnapIndexPath() string { return filepath.Join(s.dir, indexDir, s
 // they take from it by reading the objects (lineage walks predict a chain
 // and load it). A missing, unreadable or invalid index is an error.
 func (s *Store) ReadSnapIndex() ([]SnapInfo, error) {
-	fb, err := readSized(s.SnapIndexPath(), maxSnapIndex)
+	b, unmap, err := mapFile(s.SnapIndexPath(), maxSnapIndex)
 	if err != nil {
 		if tl := (*tooLargeError)(nil); errors.As(err, &tl) {
 			return nil, badIndex("%d bytes exceeds the limit of %d", tl.size, maxSnapIndex)
 		}
 		return nil, err
 	}
-	defer fb.release()
-	return DecodeSnapIndex(fb.b)
+	defer unmap()
+	var infos []SnapInfo
+	err = readMapped(func() (err error) {
+		infos, err = DecodeSnapIndex(b)
+		return err
+	})
+	if errors.Is(err, errMapFault) {
+		return nil, badIndex("%v", err)
+	}
+	return infos, err
 }
 
 // FindInfo returns the entry for h of entries sorted by hash. Hashes
