@@ -492,3 +492,30 @@ func FuzzSnapIndex(f *testing.F) {
 		sameInfos(t, back, infos)
 	})
 }
+
+// TestMapFileShrinks: a mapped index truncated by someone else while it
+// is read makes a bad read (errMapFault), never a crash.
+func TestMapFileShrinks(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, bytes.Repeat([]byte{1}, 64<<10), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, unmap, err := mapFile(p, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unmap()
+	if err := os.Truncate(p, 0); err != nil {
+		t.Fatal(err)
+	}
+	var sum int
+	err = readMapped(func() error {
+		for _, c := range b {
+			sum += int(c)
+		}
+		return nil
+	})
+	if !errors.Is(err, errMapFault) {
+		t.Fatalf("reading a truncated mapping: %v (sum %d), want errMapFault", err, sum)
+	}
+}
