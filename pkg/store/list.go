@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"slices"
+	"unsafe"
 
 	"github.com/wepipe/wepipe/pkg/record"
 )
@@ -60,7 +61,7 @@ func sortHashList(hs []record.Hash) {
 		start[i] += start[i-1]
 	}
 	next := slices.Clone(start)
-	out := make([]record.Hash, len(hs))
+	out := hugeSlice[record.Hash](len(hs))
 	for i := range hs {
 		b := key(&hs[i])
 		out[next[b]] = hs[i]
@@ -80,4 +81,28 @@ func sortHashList(hs []record.Hash) {
 		}
 	}
 	copy(hs, out)
+}
+
+// hugeSlice returns a slice of n zero values of T, which, if it spans
+// more than a megabyte, lies in memory the kernel is asked to back with
+// transparent huge pages (2 MiB). A listing's arrays (hashes, index
+// entries) are fresh memory touched once, and a page fault per 4 KiB was
+// most of what a 20,000-snapshot listing cost a fresh process on a
+// virtual machine (some 1,300 faults of about 20 µs). The slice starts at
+// the first element from a 2 MiB boundary of an allocation 4 MiB longer
+// than needed, so that whole huge pages cover it; the memory never
+// touched costs nothing.
+func hugeSlice[T any](n int) []T {
+	size := int(unsafe.Sizeof(*new(T)))
+	if size == 0 || n*size < hugePage/2 {
+		return make([]T, n)
+	}
+	buf := make([]T, n+2*hugePage/size+1)
+	base := uintptr(unsafe.Pointer(&buf[0]))
+	aligned := (base + hugePage - 1) &^ (hugePage - 1)
+	k := int((aligned - base + uintptr(size) - 1) / uintptr(size))
+	out := buf[k : k+n : k+n]
+	end := (uintptr(unsafe.Pointer(&out[0])) + uintptr(n*size) + hugePage - 1) &^ (hugePage - 1)
+	adviseHuge(aligned, end)
+	return out
 }

@@ -37,7 +37,7 @@ func listLoose(dir string) ([]record.Hash, error) {
 	var st unix.Stat_t
 	var out []record.Hash
 	if unix.Fstat(fd, &st) == nil && st.Size > 0 {
-		out = make([]record.Hash, 0, min(st.Size/20+64, 1<<20))
+		out = hugeSlice[record.Hash](int(min(st.Size/20+64, 1<<20)))[:0]
 	}
 	for {
 		var n int

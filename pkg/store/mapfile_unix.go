@@ -54,3 +54,17 @@ func readMapped(f func() error) (err error) {
 	}()
 	return f()
 }
+
+// hugePage is the size of a transparent huge page on amd64 and arm64
+// with 4 KiB pages.
+const hugePage = 2 << 20
+
+// adviseHuge asks the kernel to back the memory [start, end) (2 MiB
+// aligned) with transparent huge pages, where the system leaves them to
+// madvise (as Debian does). Advice only: nothing changes if the kernel
+// declines.
+func adviseHuge(start, end uintptr) {
+	if end > start {
+		unix.Syscall(unix.SYS_MADVISE, start, end-start, unix.MADV_HUGEPAGE)
+	}
+}

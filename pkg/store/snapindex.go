@@ -175,11 +175,11 @@ func DecodeSnapIndex(b []byte) ([]SnapInfo, error) {
 	ents := body[snapIndexHeader : snapIndexHeader+n*snapIndexEntry]
 	parea := body[snapIndexHeader+n*snapIndexEntry : snapIndexHeader+n*snapIndexEntry+np*32]
 	strs := body[len(body)-int(ns):]
-	parents := make([]record.Hash, np)
+	parents := hugeSlice[record.Hash](int(np))
 	for i := range parents {
 		copy(parents[i][:], parea[32*i:])
 	}
-	out := make([]SnapInfo, n)
+	out := hugeSlice[SnapInfo](int(n))
 	tools := map[uint64]string{}
 	for i := range out {
 		e := ents[i*snapIndexEntry : (i+1)*snapIndexEntry]
