@@ -77,6 +77,15 @@ printf '%-44s %s\n' "we-ls snapshots, warm" "$(ms "$RUNS" "$ls" snapshots --stor
 printf '%-44s %s\n' "we-ls snapshots -q, warm" "$(ms "$RUNS" "$ls" snapshots -q --store "$st")"
 printf '%-44s %s\n' "we-ls runs, warm" "$(ms "$RUNS" "$ls" runs --store "$st")"
 echo "index file: $(stat -c %s "$st/index/snapshots") bytes; load now $(cut -d' ' -f1-3 /proc/loadavg)"
+if command -v perf >/dev/null && perf stat -r 1 true >/dev/null 2>&1; then
+  # CPU time and page faults depend less on the machine's load than wall time.
+  for c in "-h" "snapshots --store $st" "runs --store $st"; do
+    # shellcheck disable=SC2086
+    perf stat -r "$RUNS" "$ls" $c 2>&1 >/dev/null | awk -v c="we-ls ${c%% --store*}" '
+      /task-clock/ {t=$1} /page-faults/ {f=$1} /elapsed/ {e=$1*1000}
+      END {printf "%-44s %.1f ms CPU, %s page faults, %.1f ms wall (mean, perf stat)\n", c, t, f, e}'
+  done
+fi
 echo
 echo "in process (go test -bench):"
 WE_BENCH_SNAPSHOTS=$SNAPSHOTS WE_BENCH_INDEX_STORE=$st go test -run '^$' -bench 'BenchmarkSnapshotIndex/(warm|decode|list)' -benchtime 30x -count 3 ./pkg/store/ | grep '^Benchmark'
