@@ -3,6 +3,7 @@
 
 Usage:
     python3 scripts/check_format.py --vectors pkg/record/testdata/vectors.json [--store DIR] [--bundle FILE]
+    python3 scripts/check_format.py --index pkg/store/testdata/snapindex-v1.bin
 
 --vectors FILE  every valid vector must decode (cbor2), re-encode to the same
                 bytes with this script's own deterministic encoder (FORMAT.md
@@ -14,7 +15,14 @@ Usage:
                 valid record of that kind; every reference must exist with the
                 right kind (the parents of a snapshot marked in DIR/shallow/
                 may be absent); the tool semantics of FORMAT.md (cycles, parent
-                indices, decisions, warps) must hold between snapshots.
+                indices, decisions, warps) must hold between snapshots. A
+                snapshot index (DIR/index/snapshots, FORMAT.md §1.5), if
+                present, must decode, and each of its entries must say what
+                its snapshot says; entries it lacks or that name absent
+                snapshots (a stale cache) are a note.
+--index FILE    a snapshot index file alone (the test vector of FORMAT.md
+                §1.5): layout, offsets, order and checksum; its entries are
+                printed.
 --bundle FILE   a bundle (FORMAT.md "Bundles"): the magic, the frames and their
                 limits, the header, every object as in --store, references to
                 earlier objects only (but a shallow snapshot's parents), the
@@ -615,6 +623,119 @@ def check_vectors(path, rep):
           % (valid, len(vs["valid"]), invalid, len(vs["invalid"])))
 
 
+# --- snapshot index (FORMAT.md §1.5) ---------------------------------------
+
+INDEX_MAGIC = b"wepipeix"
+INDEX_VERSION = 1
+INDEX_HEADER = 24
+INDEX_ENTRY = 112
+MAX_INDEX_SIZE = 1 << 30
+
+
+def decode_index(b):
+    """The entries of a snapshot index file, in file order; Invalid if any
+    rule of FORMAT.md §1.5 is broken."""
+    if len(b) > MAX_INDEX_SIZE:
+        raise Invalid("%d bytes exceeds the limit of %d" % (len(b), MAX_INDEX_SIZE))
+    if len(b) < INDEX_HEADER + 32 or b[:8] != INDEX_MAGIC:
+        raise Invalid("not a snapshot index (magic)")
+    version, n, np_, ns = struct.unpack_from("<IIII", b, 8)
+    if version != INDEX_VERSION:
+        raise Invalid("version %d, this checker reads %d" % (version, INDEX_VERSION))
+    want = INDEX_HEADER + n * INDEX_ENTRY + np_ * 32 + ns + 32
+    if want != len(b):
+        raise Invalid("%d bytes, the header implies %d" % (len(b), want))
+    if hashlib.sha256(b[:-32]).digest() != b[-32:]:
+        raise Invalid("checksum mismatch")
+    parea = INDEX_HEADER + n * INDEX_ENTRY
+    sarea = parea + np_ * 32
+    out = []
+    prev = None
+    for i in range(n):
+        off = INDEX_HEADER + i * INDEX_ENTRY
+        h, system = b[off:off + 32], b[off + 32:off + 64]
+        cycle, weight = struct.unpack_from("<Qd", b, off + 64)
+        walkers, poff, pn, toff, tlen, si, sc, st = struct.unpack_from("<8I", b, off + 80)
+        if prev is not None and h <= prev:
+            raise Invalid("entry %d: not in hash order" % i)
+        prev = h
+        if poff + pn > np_:
+            raise Invalid("entry %d: parents %d+%d beyond %d" % (i, poff, pn, np_))
+        if toff + tlen > ns:
+            raise Invalid("entry %d: tool %d+%d beyond %d" % (i, toff, tlen, ns))
+        if sc == 0 and (si or st) or sc > MAX_SHARD_COUNT or st > MAX_SHARD_COUNT or sc and si >= sc:
+            raise Invalid("entry %d: shard %d/%d of %d" % (i, si, sc, st))
+        parents = [b[parea + 32 * (poff + k):parea + 32 * (poff + k + 1)].hex() for k in range(pn)]
+        out.append({
+            "hash": h.hex(), "system": system.hex(), "cycle": cycle, "weight": weight, "walkers": walkers,
+            "tool": b[sarea + toff:sarea + toff + tlen].decode("utf-8", "replace"), "parents": parents,
+            "shard": (si, sc, st) if sc else None,
+        })
+    return out
+
+
+def index_entry_of(h, r):
+    """What the index says of snapshot h whose record is r."""
+    weight = 0.0
+    for w in r["walkers"]:
+        weight += w["weight"]
+    sh = r.get("shard")
+    return {
+        "hash": h, "system": r["system"].hex(), "cycle": r["cycle"], "weight": weight, "walkers": len(r["walkers"]),
+        "tool": r["op"]["tool"], "parents": [p.hex() for p in r.get("parents", [])],
+        "shard": (sh["index"], sh["count"], sh["total"]) if sh else None,
+    }
+
+
+def check_index_file(path, rep):
+    with open(path, "rb") as f:
+        b = f.read(MAX_INDEX_SIZE + 1)
+    try:
+        entries = decode_index(b)
+    except Invalid as e:
+        rep.fail(path, str(e))
+        return
+    for e in entries:
+        shard = "%d/%d of %d" % e["shard"] if e["shard"] else "-"
+        print("index: %s cycle %d walkers %d weight %r tool %s shard %s parents %s"
+              % (e["hash"][:12], e["cycle"], e["walkers"], e["weight"], e["tool"], shard,
+                 ",".join(p[:12] for p in e["parents"]) or "-"))
+    print("index %s: %d entries, checksum ok" % (path, len(entries)))
+
+
+def check_store_index(root, objects, rep):
+    p = os.path.join(root, "index", "snapshots")
+    if os.path.islink(p) or not os.path.exists(p):
+        if os.path.islink(p):
+            rep.note("%s is a symbolic link: readers ignore it (and rewrite it)" % p)
+        return
+    if not os.path.isfile(p):
+        rep.fail(p, "not a regular file")
+        return
+    with open(p, "rb") as f:
+        b = f.read(MAX_INDEX_SIZE + 1)
+    try:
+        entries = decode_index(b)
+    except Invalid as e:
+        rep.note("%s: %s (a damaged cache: readers rebuild it, we-fsck repairs it)" % (p, e))
+        return
+    snaps = {h: r for h, (kind, r) in objects.items() if kind == "snapshot"}
+    absent = 0
+    for e in entries:
+        r = snaps.get(e["hash"])
+        if r is None:
+            absent += 1
+            continue
+        want = index_entry_of(e["hash"], r)
+        for field in ("system", "cycle", "weight", "walkers", "tool", "parents", "shard"):
+            if e[field] != want[field]:
+                rep.fail(p, "entry %s: %s %r, the snapshot says %r" % (e["hash"][:12], field, e[field], want[field]))
+    lacking = len(set(snaps) - {e["hash"] for e in entries})
+    if absent or lacking:
+        rep.note("%s is stale: %d entr(y/ies) for snapshots not in the store (or not intact), %d snapshot(s) not in it (readers bring it up to date)" % (p, absent, lacking))
+    print("index %s: %d entries checked against their snapshots" % (p, len(entries) - absent))
+
+
 # --- store ------------------------------------------------------------------
 
 
@@ -740,6 +861,7 @@ def check_store(root, rep):
                     rep.fail(where, "%s: dangling reference to %s %s" % (field, want, ref.hex()[:12]))
                 dangling += 1
     check_history(root, objects, rep)
+    check_store_index(root, objects, rep)
     tmp = os.path.join(root, "tmp")
     temps = len(os.listdir(tmp)) if os.path.isdir(tmp) else 0
     memo = os.path.join(root, "memo")
@@ -974,10 +1096,11 @@ def main(argv):
     ap.add_argument("--store", action="append", default=[], help="a store directory to check (repeatable)")
     ap.add_argument("--bundle", action="append", default=[], help="a bundle file to check (repeatable)")
     ap.add_argument("--pack", action="append", default=[], help="a pack file to check (repeatable; FORMAT.md §1.6)")
+    ap.add_argument("--index", action="append", default=[], help="a snapshot index file to check (repeatable)")
     args = ap.parse_args(argv)
-    if not args.vectors and not args.store and not args.bundle and not args.pack:
+    if not args.vectors and not args.store and not args.bundle and not args.pack and not args.index:
         ap.print_usage(sys.stderr)
-        print("check_format: give --vectors FILE, --store DIR and/or --bundle FILE", file=sys.stderr)
+        print("check_format: give --vectors FILE, --store DIR, --bundle FILE, --pack FILE and/or --index FILE", file=sys.stderr)
         return 2
     rep = Report()
     if args.vectors:
@@ -988,6 +1111,8 @@ def main(argv):
         check_bundle(b, rep)
     for p in args.pack:
         check_pack_file(p, rep)
+    for x in args.index:
+        check_index_file(x, rep)
     for n in rep.notes:
         print("note: " + n)
     for f in rep.failures:

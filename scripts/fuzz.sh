@@ -21,7 +21,7 @@ root=$PWD
 targets=(
   "pkg/codec FuzzUnmarshal=30000 FuzzArray=30000"   # deterministic CBOR into structs; typed arrays
   "pkg/record FuzzDecode=12000"                     # records of every kind
-  "pkg/store FuzzDecompress=9000 FuzzStoreRead=6000 FuzzMemo=6000 FuzzRawContent=20000 FuzzPackRead=6000" # frames; every reader, fsck, union; memo entries; pack files
+  "pkg/store FuzzDecompress=9000 FuzzStoreRead=6000 FuzzMemo=6000 FuzzRawContent=20000 FuzzPackRead=6000 FuzzSnapIndex=20000" # frames; every reader, fsck, union; memo entries; pack files; the snapshot index
   "pkg/system FuzzFromJSON=10000"                   # system files (JSON)
   "pkg/resample FuzzDecodeWExploreTree=20000"       # WExplore's region tree carried in snapshots
   "pkg/warp FuzzParse=30000"                        # --warp conditions

@@ -71,5 +71,9 @@ cp -a "$tmp/py.store" "$tmp/packed.store"
 WE_STORE="$tmp/py.store" "$tmp/bin/we-export" --history "$h" -o "$tmp/history.bundle" 2>/dev/null
 WE_STORE="$tmp/py.store" "$tmp/bin/we-export" "$h" -o "$tmp/snapshot.bundle" 2>/dev/null
 "$tmp/bin/we-merge" --from "$tmp/snapshot.bundle" --store "$tmp/shallow.store" 2>/dev/null
+# we-ls writes the snapshot index (FORMAT.md §1.5), which the checker compares with the snapshots,
+# loose and packed.
+WE_STORE="$tmp/py.store" "$tmp/bin/we-ls" snapshots >/dev/null
+WE_STORE="$tmp/packed.store" "$tmp/bin/we-ls" snapshots >/dev/null
 /usr/bin/python3 scripts/check_format.py --vectors pkg/record/testdata/vectors.json --store "$tmp/py.store" \
-  --store "$tmp/shallow.store" --store "$tmp/packed.store" --pack pkg/store/testdata/vector.pack --bundle pkg/bundle/testdata/vector.bundle --bundle "$tmp/history.bundle" --bundle "$tmp/snapshot.bundle"
+  --index pkg/store/testdata/snapindex-v1.bin --store "$tmp/shallow.store" --store "$tmp/packed.store" --pack pkg/store/testdata/vector.pack --bundle pkg/bundle/testdata/vector.bundle --bundle "$tmp/history.bundle" --bundle "$tmp/snapshot.bundle"

@@ -49,6 +49,9 @@ func fsckRun(env *cli.Env, args []string) error {
 	if rep.Shadowed > 0 {
 		env.Errorf("note: %d loose objects are also packed (harmless: the loose copy is read first; we-pack removes them)", rep.Shadowed)
 	}
+	if rep.IndexRepaired != "" {
+		env.Errorf("snapshot index %s rebuilt (%s): a cache, repaired; no object was affected", st.SnapIndexPath(), rep.IndexRepaired)
+	}
 	if rep.Quarantined > 0 {
 		env.Errorf("%d corrupt objects moved to %s/corrupt", rep.Quarantined, st.Dir())
 	}

@@ -6,7 +6,6 @@ package lineage
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/wepipe/wepipe/pkg/record"
 	"github.com/wepipe/wepipe/pkg/store"
@@ -71,45 +70,7 @@ type Run struct {
 // Runs lists the runs of the graph: one per leaf, following first parents
 // back to a root, sorted by start then end. Partial snapshots of sharded
 // steps are not leaves.
-func (g *Graph) Runs() []Run {
-	var runs []Run
-	for h, snap := range g.Snaps {
-		if snap.Shard != nil {
-			continue
-		}
-		leaf := true
-		for _, c := range g.Children[h] {
-			if g.Snaps[c].Shard == nil {
-				leaf = false
-				break
-			}
-		}
-		if !leaf {
-			continue
-		}
-		cur, n := h, 1
-		for {
-			s := g.Snaps[cur]
-			if len(s.Parents) == 0 {
-				break
-			}
-			p := s.Parents[0]
-			if _, ok := g.Snaps[p]; !ok {
-				break
-			}
-			cur = p
-			n++
-		}
-		runs = append(runs, Run{Start: cur, End: h, Cycles: snap.Cycle - g.Snaps[cur].Cycle, Snapshots: n})
-	}
-	sort.Slice(runs, func(i, j int) bool {
-		if runs[i].Start != runs[j].Start {
-			return runs[i].Start.String() < runs[j].Start.String()
-		}
-		return runs[i].End.String() < runs[j].End.String()
-	})
-	return runs
-}
+func (g *Graph) Runs() []Run { return summaryOf(g).Runs() }
 
 // ChainLength counts the snapshots on the chain of first parents from end
 // back to start, both included; 0 if start is not on end's chain.
@@ -145,20 +106,16 @@ type Entry struct {
 func History(s *store.Store, h record.Hash) ([]Entry, error) {
 	var out []Entry
 	seen := map[record.Hash]bool{}
-	for {
+	err := walkBack(s, h, func(h record.Hash, snap *record.Snapshot) error {
 		if seen[h] {
-			return nil, fmt.Errorf("snapshot %s: its parents form a cycle", h.Short())
+			return fmt.Errorf("snapshot %s: its parents form a cycle", h.Short())
 		}
 		seen[h] = true
-		snap, err := store.LoadAs[*record.Snapshot](s, h)
-		if err != nil {
-			return nil, fmt.Errorf("load snapshot %s: %w", h.Short(), err)
-		}
 		out = append(out, Entry{h, snap})
-		if len(snap.Parents) == 0 || s.MissingParent(h, snap.Parents[0]) {
-			break
-		}
-		h = snap.Parents[0]
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 		out[i], out[j] = out[j], out[i]

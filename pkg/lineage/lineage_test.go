@@ -50,6 +50,23 @@ func TestRuns(t *testing.T) {
 			t.Errorf("run %+v, want %+v", r, w)
 		}
 	}
+	// Chains follow first parents: the pooled h(9) reaches h(1) through
+	// h(4), never its second parent's root h(8); a snapshot off the chain
+	// gives 0.
+	sum := summaryOf(g)
+	for _, c := range []struct {
+		start, end record.Hash
+		n          int
+	}{
+		{h(1), h(9), 4}, {h(8), h(9), 0}, {h(4), h(9), 2}, {h(2), h(5), 3}, {h(4), h(5), 0}, {h(5), h(5), 1},
+	} {
+		if got := g.ChainLength(c.start, c.end); got != c.n {
+			t.Errorf("graph: chain from %x to %x: %d snapshots, want %d", c.start[0], c.end[0], got, c.n)
+		}
+		if got := sum.ChainLength(c.start, c.end); got != c.n {
+			t.Errorf("summary: chain from %x to %x: %d snapshots, want %d", c.start[0], c.end[0], got, c.n)
+		}
+	}
 }
 
 func TestWarps(t *testing.T) {

@@ -9,26 +9,20 @@ import (
 
 // Back visits the history that ends at h newest first: h, its first
 // parent, and so on to a snapshot without parents or a shallow snapshot
-// whose parent is not in the store (History's rule). One snapshot is held
-// at a time, so memory does not grow with the history.
+// whose parent is not in the store (History's rule). Snapshots the
+// snapshot index predicts are loaded a window ahead, in parallel, and
+// verified as they are reached (walkBack); memory holds one window, so it
+// does not grow with the history.
 func Back(s *store.Store, h record.Hash, visit func(record.Hash, *record.Snapshot) error) error {
-	for {
-		snap, err := store.LoadAs[*record.Snapshot](s, h)
-		if err != nil {
-			return fmt.Errorf("load snapshot %s: %w", h.Short(), err)
-		}
+	return walkBack(s, h, func(h record.Hash, snap *record.Snapshot) error {
 		if err := visit(h, snap); err != nil {
 			return err
 		}
-		if len(snap.Parents) == 0 || s.MissingParent(h, snap.Parents[0]) {
-			return nil
-		}
-		p := snap.Parents[0]
-		if p == h {
+		if len(snap.Parents) > 0 && snap.Parents[0] == h {
 			return fmt.Errorf("snapshot %s is its own parent", h.Short())
 		}
-		h = p
-	}
+		return nil
+	})
 }
 
 // Chain returns the hashes of the history that ends at h, oldest first:

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/wepipe/wepipe/pkg/record"
@@ -46,6 +47,12 @@ type CheckReport struct {
 	// removes them), a note, not a problem.
 	Packs    int
 	Shadowed int
+	// IndexRepaired says why the snapshot index (FORMAT.md §1.5) was
+	// rewritten, when it was damaged or wrong: a cache repaired, not a
+	// problem of the store. Empty when it was sound, or only lacked new
+	// snapshots or named removed ones (then it is brought up to date
+	// silently).
+	IndexRepaired string
 }
 
 // Check verifies every object (name, hash, encoding, record invariants,
@@ -61,9 +68,10 @@ func (s *Store) Check(opt CheckOptions) (*CheckReport, error) {
 		typedRef
 	}
 	var (
-		mu   sync.Mutex
-		refs []ref
-		bad  []badEntry
+		mu    sync.Mutex
+		refs  []ref
+		bad   []badEntry
+		infos []SnapInfo
 	)
 	add := func(p Problem) {
 		mu.Lock()
@@ -128,6 +136,9 @@ func (s *Store) Check(opt CheckOptions) (*CheckReport, error) {
 			for _, r := range typedRefs(o) {
 				refs = append(refs, ref{h, k, r})
 			}
+			if sn, ok := o.(*record.Snapshot); ok {
+				infos = append(infos, InfoOf(h, sn))
+			}
 			mu.Unlock()
 		})
 	}
@@ -138,6 +149,9 @@ func (s *Store) Check(opt CheckOptions) (*CheckReport, error) {
 		rep.RawBytes += po.size
 		for _, r := range po.refs {
 			refs = append(refs, ref{po.hash, po.kind, r})
+		}
+		if po.info != nil {
+			infos = append(infos, *po.info)
 		}
 	}
 	rep.Packs = s.packCount()
@@ -168,6 +182,9 @@ func (s *Store) Check(opt CheckOptions) (*CheckReport, error) {
 		}
 	}
 	s.checkTemps(opt, rep, add)
+	if err := s.checkSnapIndex(infos, rep); err != nil {
+		add(Problem{s.SnapIndexPath(), err.Error()})
+	}
 	sort.Slice(rep.Problems, func(i, j int) bool {
 		a, b := rep.Problems[i], rep.Problems[j]
 		return a.Path < b.Path || a.Path == b.Path && a.What < b.What
@@ -334,4 +351,58 @@ func typedRefs(o record.Object) []typedRef {
 		out = append(out, typedRef{"", r, "refs", i})
 	}
 	return out
+}
+
+// checkSnapIndex compares the snapshot index with infos, the entries of
+// every sound snapshot, and rewrites it unless they agree. A missing
+// index is written, one that lacks new snapshots or names removed ones is
+// brought up to date, and one that is damaged or says anything else of a
+// snapshot is rebuilt and reported in rep.IndexRepaired. Only a failure
+// to write it where it belongs is returned (as a problem): a read-only
+// store keeps its index as it is.
+func (s *Store) checkSnapIndex(infos []SnapInfo, rep *CheckReport) error {
+	sort.Slice(infos, func(i, j int) bool { return compareHash(infos[i].Hash, infos[j].Hash) < 0 })
+	idx, err := s.ReadSnapIndex()
+	reason := ""
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		reason = err.Error()
+	default:
+		wrong, stale := 0, false
+		j := 0
+		for i := range idx {
+			for j < len(infos) && compareHash(infos[j].Hash, idx[i].Hash) < 0 {
+				j++
+				stale = true // a snapshot the index lacks
+			}
+			if j < len(infos) && infos[j].Hash == idx[i].Hash {
+				if !idx[i].Equal(&infos[j]) {
+					wrong++
+				}
+				j++
+				continue
+			}
+			stale = true // an entry for a snapshot the store does not hold (soundly)
+		}
+		if j < len(infos) {
+			stale = true
+		}
+		if wrong > 0 {
+			reason = fmt.Sprintf("%d entries disagree with their snapshots", wrong)
+		} else if !stale {
+			return nil
+		}
+	}
+	err = s.writeSnapIndex(infos)
+	switch {
+	case err == nil:
+		rep.IndexRepaired = reason
+		return nil
+	case reason != "":
+		return fmt.Errorf("snapshot index: %s, and it cannot be rewritten: %v", reason, err)
+	case !errors.Is(err, os.ErrPermission) && !errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("snapshot index: cannot write it: %v", err)
+	}
+	return nil
 }

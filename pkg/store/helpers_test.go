@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -210,3 +211,8 @@ func sameFile(t testing.TB, p string, st os.FileInfo) {
 		t.Fatalf("%s was rewritten", p)
 	}
 }
+
+// update rewrites the store's test vectors: testdata/vector.pack with the
+// pack vector of FORMAT.md §1.6, and testdata/snapindex-v1.bin, the
+// snapshot index vector of §1.5.
+var update = flag.Bool("update", false, "rewrite the pack and snapshot index test vectors (FORMAT.md §1.5, §1.6)")

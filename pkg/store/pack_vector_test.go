@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,8 +14,6 @@ import (
 
 	"github.com/wepipe/wepipe/pkg/record"
 )
-
-var updatePack = flag.Bool("update", false, "rewrite testdata/vector.pack and the pack test vector in FORMAT.md")
 
 const (
 	packVectorFile  = "testdata/vector.pack"
@@ -159,7 +156,7 @@ func TestPackVector(t *testing.T) {
 		t.Fatalf("FORMAT.md has no %s … %s section", packBeginMarker, packEndMarker)
 	}
 	section := renderPackVector(b)
-	if *updatePack {
+	if *update {
 		if err := os.MkdirAll(filepath.Dir(packVectorFile), 0o755); err != nil {
 			t.Fatal(err)
 		}

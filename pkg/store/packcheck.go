@@ -18,6 +18,7 @@ type checkedPacked struct {
 	kind record.Kind
 	size int64
 	refs []typedRef
+	info *SnapInfo // a snapshot's, for the snapshot index
 }
 
 // checkPacks verifies every pack (FORMAT.md §1.6): a pack whose header,
@@ -60,7 +61,11 @@ func (s *Store) checkPacks(add func(Problem)) []checkedPacked {
 			if e.code == packKindMemo || isRegular(s.Path(e.kind(), e.hash)) {
 				return // a memo entry; or shadowed: counted as loose
 			}
-			res[i], ok[i] = checkedPacked{e.hash, e.kind(), int64(len(data)), typedRefs(o)}, true
+			res[i], ok[i] = checkedPacked{hash: e.hash, kind: e.kind(), size: int64(len(data)), refs: typedRefs(o)}, true
+			if sn, isSnap := o.(*record.Snapshot); isSnap {
+				info := InfoOf(e.hash, sn)
+				res[i].info = &info
+			}
 		})
 		seen := map[record.Hash]bool{}
 		for i, r := range res {

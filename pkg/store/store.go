@@ -9,6 +9,7 @@
 //	DIR/memo/<key>                memo entries: derived caches, never objects
 //	DIR/corrupt/<kind>-<hash>     objects quarantined by Check
 //	DIR/shallow/<hash>            snapshots whose parents may be absent (MarkShallow)
+//	DIR/index/snapshots           the snapshot index: a cache of listings (FORMAT.md §1.5)
 //	DIR/packs/<sha256>.pack       pack files: many objects each (pack.go, Pack)
 //
 // An object's name is the lowercase hex SHA-256 of its uncompressed,
@@ -29,6 +30,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -141,7 +143,7 @@ func Open(dir string) (*Store, error) {
 
 // layoutNames are the entries a store directory may hold; Create accepts a
 // directory holding only these (a store whose creation was interrupted).
-var layoutNames = map[string]bool{markerName: true, objectsDir: true, tmpDir: true, memoDir: true, corruptDir: true, shallowDir: true, packsDir: true}
+var layoutNames = map[string]bool{markerName: true, objectsDir: true, tmpDir: true, memoDir: true, corruptDir: true, shallowDir: true, indexDir: true, packsDir: true}
 
 // Create opens the store at dir, creating it if it does not exist. It
 // refuses a directory that holds anything else, and never touches a store
@@ -192,7 +194,7 @@ func Create(dir string) (*Store, error) {
 
 // layoutDirs are the directories of a store, relative to it.
 var layoutDirs = func() []string {
-	d := []string{objectsDir, tmpDir, memoDir, corruptDir, shallowDir, packsDir}
+	d := []string{objectsDir, tmpDir, memoDir, corruptDir, shallowDir, indexDir, packsDir}
 	for _, k := range record.Kinds {
 		d = append(d, filepath.Join(objectsDir, string(k)))
 	}
@@ -257,23 +259,15 @@ func (s *Store) Has(k record.Kind, h record.Hash) bool {
 
 // List returns the hashes of every object of kind k, sorted.
 func (s *Store) List(k record.Kind) ([]record.Hash, error) {
-	ents, err := os.ReadDir(s.kindDir(k))
+	out, err := listLoose(s.kindDir(k))
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("list %ss: %w", k, err)
+		return nil, listDirError(k, err)
 	}
-	out := make([]record.Hash, 0, len(ents))
-	for _, e := range ents {
-		h, err := record.ParseHash(e.Name())
-		if err != nil || e.Name() != h.String() {
-			continue // not an object name: ignored, we-fsck reports it
-		}
-		out = append(out, h)
-	}
-	// Packed objects (pack.go), merged with the loose ones.
-	return mergeHashes(out, s.packedList(k)), nil
+	// Packed objects (pack.go), merged with the loose ones: one sort,
+	// then an object both loose and packed (shadowed) listed once.
+	out = append(out, s.packedList(k)...)
+	sortHashList(out)
+	return slices.Compact(out), nil
 }
 
 // ErrAmbiguous reports a prefix that matches several objects.

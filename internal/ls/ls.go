@@ -1,8 +1,20 @@
-package tools
+// Package ls is we-ls: listings of a store. It is apart from
+// internal/tools so that we-ls links none of the analysis tools' packages
+// (gonum/plot and its fonts alone cost about 6 ms of initialisation in
+// every process), for a listing of 20,000 snapshots is meant to take at
+// most 20 ms (scripts/bench/index.sh).
+package ls
 
 import (
+	"bufio"
+	"bytes"
+	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,7 +29,16 @@ import (
 
 // Ls is we-ls.
 func Ls(env *cli.Env, args []string) int {
-	return finish(env, lsRun(env, args))
+	err := lsRun(env, args)
+	// As internal/tools' finish: closing stdout tells the next stage of a
+	// pipeline that its input is complete.
+	if f, ok := env.Stdout.(*os.File); ok {
+		f.Close()
+	}
+	if errors.Is(err, cli.ErrHelp) {
+		return cli.ExitOK
+	}
+	return env.Fail(err)
 }
 
 type lister struct {
@@ -89,6 +110,14 @@ func lsRun(env *cli.Env, args []string) error {
 		return cli.Usagef("unknown listing %q (snapshots, systems, runs, configs, walkers HASH, warps HASH, sizes HASH)", what)
 	}
 	switch what {
+	case "snapshots", "runs":
+		// A listing's memory is a few hundred bytes a snapshot, all of it
+		// live until the end: collecting garbage at the default 4 MB (a
+		// pause of milliseconds in a 20,000-snapshot listing) frees
+		// nothing. Five times the live heap stays bounded by the store.
+		defer debug.SetGCPercent(debug.SetGCPercent(500))
+	}
+	switch what {
 	case "snapshots":
 		err = lsSound(l, st, "snapshots", lsSnapshots)
 	case "systems":
@@ -144,9 +173,16 @@ func hashList(hs []record.Hash) []string {
 }
 
 func lsSnapshots(l *lister, st *store.Store) ([]error, int, error) {
-	g, bad, err := lineage.LoadSound(st)
+	g, bad, err := lineage.LoadSummary(st)
 	if err != nil {
 		return nil, 0, err
+	}
+	order := byCycle(g.Infos)
+	if !l.json {
+		if err := writeSnapshotTable(l, g.Infos, order); err != nil {
+			return nil, 0, err
+		}
+		return bad, len(g.Infos) + len(bad), nil
 	}
 	type row struct {
 		Hash    string   `json:"hash"`
@@ -157,38 +193,211 @@ func lsSnapshots(l *lister, st *store.Store) ([]error, int, error) {
 		Parents []string `json:"parents"`
 		Shard   string   `json:"shard,omitempty"`
 	}
-	var rows []row
-	for h, s := range g.Snaps {
-		r := row{Hash: h.String(), Cycle: s.Cycle, Walkers: len(s.Walkers), Tool: s.Op.Tool, System: s.System.String(), Parents: hashList(s.Parents)}
+	w := bufio.NewWriterSize(l.env.Stdout, 64<<10)
+	enc := json.NewEncoder(w)
+	for _, i := range order {
+		s := &g.Infos[i]
+		r := row{Hash: s.Hash.String(), Cycle: s.Cycle, Walkers: s.Walkers, Tool: s.Tool, System: s.System.String(), Parents: hashList(s.Parents)}
 		if s.Shard != nil {
 			r.Shard = fmt.Sprintf("%d/%d", s.Shard.Index, s.Shard.Count)
 		}
-		rows = append(rows, r)
-	}
-	sort.Slice(rows, func(i, j int) bool {
-		if rows[i].Cycle != rows[j].Cycle {
-			return rows[i].Cycle < rows[j].Cycle
-		}
-		return rows[i].Hash < rows[j].Hash
-	})
-	l.header("HASH", "CYCLE", "WALKERS", "TOOL", "SHARD", "PARENT")
-	for _, r := range rows {
-		parent := "-"
-		if len(r.Parents) > 0 {
-			parent = r.Parents[0][:12]
-			if len(r.Parents) > 1 {
-				parent += fmt.Sprintf(" (+%d)", len(r.Parents)-1)
-			}
-		}
-		shard := "-"
-		if r.Shard != "" {
-			shard = r.Shard
-		}
-		if err := l.item(r.Hash, r, r.Hash, strconv.FormatUint(r.Cycle, 10), strconv.Itoa(r.Walkers), r.Tool, shard, parent); err != nil {
+		if err := enc.Encode(r); err != nil {
 			return nil, 0, err
 		}
 	}
-	return bad, len(g.Snaps) + len(bad), nil
+	if err := w.Flush(); err != nil {
+		return nil, 0, err
+	}
+	return bad, len(g.Infos) + len(bad), nil
+}
+
+// byCycle orders infos (sorted by hash) by cycle, then hash: the order of
+// we-ls snapshots. Cycles that span no more than a few times as many
+// values as there are snapshots (every run) are sorted by counting, which
+// keeps the hash order within a cycle.
+func byCycle(infos []store.SnapInfo) []int32 {
+	order := make([]int32, len(infos))
+	if len(infos) == 0 {
+		return order
+	}
+	lo, hi := infos[0].Cycle, infos[0].Cycle
+	for i := range infos {
+		lo, hi = min(lo, infos[i].Cycle), max(hi, infos[i].Cycle)
+	}
+	if span := hi - lo; span < 4*uint64(len(infos)) {
+		start := make([]int32, span+2)
+		for i := range infos {
+			start[infos[i].Cycle-lo+1]++
+		}
+		for c := 1; c < len(start); c++ {
+			start[c] += start[c-1]
+		}
+		for i := range infos {
+			c := infos[i].Cycle - lo
+			order[start[c]] = int32(i)
+			start[c]++
+		}
+		return order
+	}
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		if c := cmp.Compare(infos[a].Cycle, infos[b].Cycle); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	return order
+}
+
+// writeSnapshotTable writes the table (or with -q the hashes) of we-ls
+// snapshots. It lays the columns out itself, as text/tabwriter would
+// (minimum width 2, padding 2, spaces), into one buffer written at once:
+// through the tabwriter, a 20,000-snapshot listing took ten times as
+// long as reading the snapshot index. A tool name that the tabwriter
+// would treat specially (a control character, its escape byte) or that
+// is not ASCII goes the tabwriter's way.
+func writeSnapshotTable(l *lister, infos []store.SnapInfo, order []int32) error {
+	plain := true
+	for i := range infos {
+		for _, c := range []byte(infos[i].Tool) {
+			if c < 0x20 || c > 0x7e {
+				plain = false
+			}
+		}
+	}
+	if !plain && !l.quiet {
+		l.header("HASH", "CYCLE", "WALKERS", "TOOL", "SHARD", "PARENT")
+		for _, i := range order {
+			s := &infos[i]
+			if err := l.item("", nil, s.Hash.String(), strconv.FormatUint(s.Cycle, 10), strconv.Itoa(s.Walkers), s.Tool, shardText(s.Shard), parentText(s.Parents)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// Written in pieces of 64 KiB: a buffer of the whole listing costs
+	// more in page faults than the writes it saves.
+	b := make([]byte, 0, 64<<10)
+	var werr error
+	flush := func(force bool) {
+		if len(b) >= 63<<10 || force && len(b) > 0 {
+			if _, err := l.env.Stdout.Write(b); err != nil && werr == nil {
+				werr = err
+			}
+			b = b[:0]
+		}
+	}
+	if l.quiet {
+		for _, i := range order {
+			b = appendHex(b, infos[i].Hash[:])
+			b = append(b, '\n')
+			flush(false)
+		}
+		flush(true)
+		return werr
+	}
+	// Column widths: the widest cell plus the padding, at least 2.
+	head := []string{"HASH", "CYCLE", "WALKERS", "TOOL", "SHARD"}
+	var width [5]int
+	for c, h := range head {
+		width[c] = len(h)
+	}
+	width[0] = max(width[0], 64)
+	var num [20]byte
+	for _, i := range order {
+		s := &infos[i]
+		width[1] = max(width[1], len(strconv.AppendUint(num[:0], s.Cycle, 10)))
+		width[2] = max(width[2], len(strconv.AppendInt(num[:0], int64(s.Walkers), 10)))
+		width[3] = max(width[3], len(s.Tool))
+		width[4] = max(width[4], len(shardText(s.Shard)))
+	}
+	line := 0
+	for c := range width {
+		width[c] = max(width[c]+2, 2)
+		line += width[c]
+	}
+	spaces := bytes.Repeat([]byte{' '}, max(width[0], width[1], width[2], width[3], width[4]))
+	pad := func(b []byte, n int) []byte { return append(b, spaces[:max(n, 0)]...) }
+	for c, h := range head {
+		b = pad(append(b, h...), width[c]-len(h))
+	}
+	b = append(b, "PARENT\n"...)
+	for _, i := range order {
+		s := &infos[i]
+		b = appendHex(b, s.Hash[:])
+		b = pad(b, width[0]-64)
+		n := len(b)
+		b = strconv.AppendUint(b, s.Cycle, 10)
+		b = pad(b, width[1]-(len(b)-n))
+		n = len(b)
+		b = strconv.AppendInt(b, int64(s.Walkers), 10)
+		b = pad(b, width[2]-(len(b)-n))
+		b = pad(append(b, s.Tool...), width[3]-len(s.Tool))
+		if s.Shard == nil {
+			b = pad(append(b, '-'), width[4]-1)
+		} else {
+			sh := shardText(s.Shard)
+			b = pad(append(b, sh...), width[4]-len(sh))
+		}
+		if len(s.Parents) == 0 {
+			b = append(b, '-')
+		} else {
+			b = appendHex(b, s.Parents[0][:6])
+			if len(s.Parents) > 1 {
+				b = append(b, " (+"...)
+				b = strconv.AppendInt(b, int64(len(s.Parents)-1), 10)
+				b = append(b, ')')
+			}
+		}
+		b = append(b, '\n')
+		flush(false)
+	}
+	flush(true)
+	return werr
+}
+
+// hexPairs are the two lowercase hex digits of every byte.
+var hexPairs = func() (t [256][2]byte) {
+	const digits = "0123456789abcdef"
+	for i := range t {
+		t[i] = [2]byte{digits[i>>4], digits[i&15]}
+	}
+	return t
+}()
+
+// appendHex appends the lowercase hex of x, two digits a byte at a time
+// (encoding/hex goes a digit at a time: a tenth of a 20,000-row listing).
+func appendHex(b, x []byte) []byte {
+	n := len(b)
+	b = slices.Grow(b, 2*len(x))[:n+2*len(x)]
+	for i, c := range x {
+		p := hexPairs[c]
+		b[n+2*i], b[n+2*i+1] = p[0], p[1]
+	}
+	return b
+}
+
+// shardText is the SHARD column: "i/n", or "-" for a complete snapshot.
+func shardText(sh *record.Shard) string {
+	if sh == nil {
+		return "-"
+	}
+	return strconv.Itoa(sh.Index) + "/" + strconv.Itoa(sh.Count)
+}
+
+// parentText is the PARENT column: the first parent's first 12 digits,
+// "(+n)" for the others, "-" for none.
+func parentText(ps []record.Hash) string {
+	if len(ps) == 0 {
+		return "-"
+	}
+	t := ps[0].String()[:12]
+	if len(ps) > 1 {
+		t += fmt.Sprintf(" (+%d)", len(ps)-1)
+	}
+	return t
 }
 
 func lsSystems(l *lister, st *store.Store) ([]error, int, error) {
@@ -233,7 +442,7 @@ func lsSystems(l *lister, st *store.Store) ([]error, int, error) {
 // after it are listed apart); a corrupt run record is reported and the
 // others are listed.
 func lsRuns(l *lister, st *store.Store) ([]error, int, error) {
-	g, bad, err := lineage.LoadSound(st)
+	g, bad, err := lineage.LoadSummary(st)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -275,7 +484,7 @@ func lsRuns(l *lister, st *store.Store) ([]error, int, error) {
 			return nil, 0, err
 		}
 	}
-	return bad, len(g.Snaps) + len(runs) + len(bad), nil
+	return bad, len(g.Infos) + len(runs) + len(bad), nil
 }
 
 // runEntry is a run record with its hash and its configuration's key.
@@ -455,11 +664,11 @@ func lsSizes(l *lister, st *store.Store, arg string) error {
 		Bytes     int64  `json:"bytes"`
 	}
 	size := func(k record.Kind, h record.Hash) int64 {
-		fi, err := statFile(st.Path(k, h))
+		fi, err := os.Stat(st.Path(k, h))
 		if err != nil {
 			return 0
 		}
-		return fi
+		return fi.Size()
 	}
 	l.header("HASH", "CYCLE", "TOOL", "WALKERS", "NEW-STATES", "BYTES")
 	var total int64

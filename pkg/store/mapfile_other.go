@@ -1,0 +1,18 @@
+//go:build !unix
+
+package store
+
+// mapFile reads file p whole (no mapping on this platform).
+func mapFile(p string, limit int64) ([]byte, func(), error) {
+	fb, err := readSized(p, limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	return fb.b, fb.release, nil
+}
+
+func readMapped(f func() error) error { return f() }
+
+const hugePage = 2 << 20
+
+func adviseHuge(start, end uintptr) {}
