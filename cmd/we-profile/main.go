@@ -6,7 +6,7 @@ import (
 	"os"
 
 	"github.com/wepipe/wepipe/internal/cli"
-	"github.com/wepipe/wepipe/internal/tools"
+	"github.com/wepipe/wepipe/internal/analyze"
 )
 
 //go:embed doc.go
@@ -15,5 +15,5 @@ var doc string
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return tools.Profile(cli.NewEnv("we-profile", doc, stdin, stdout, stderr), args)
+	return analyze.Profile(cli.NewEnv("we-profile", doc, stdin, stdout, stderr), args)
 }

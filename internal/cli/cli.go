@@ -85,6 +85,21 @@ func (e *Env) Errorf(format string, a ...any) {
 	fmt.Fprintf(e.Stderr, "%s: %s\n", e.Name, msg)
 }
 
+// Finish ends a tool: it closes stdout, when it is a file, and returns
+// the exit code err deserves (0 for a request for the manual), printing
+// err once. Everything is written by then: closing stdout tells the next
+// stage of a pipeline (we-step | we-resample) that its input is complete
+// while this process is still being torn down.
+func (e *Env) Finish(err error) int {
+	if f, ok := e.Stdout.(*os.File); ok {
+		f.Close()
+	}
+	if errors.Is(err, ErrHelp) {
+		return ExitOK
+	}
+	return e.Fail(err)
+}
+
 // Fail prints err once and returns the exit code it deserves.
 func (e *Env) Fail(err error) int {
 	if err == nil {
@@ -382,4 +397,21 @@ func Floats(s string) ([]float64, error) {
 		out = append(out, x)
 	}
 	return out, nil
+}
+
+// InputComplete reads the input snapshot of a tool that reads histories,
+// which must be a complete snapshot (not a shard's), and its system.
+func (e *Env) InputComplete(storeFlag string, pos []string) (*store.Store, record.Hash, *record.Snapshot, *record.System, error) {
+	st, h, snap, err := e.InputSnapshot(storeFlag, pos)
+	if err != nil {
+		return nil, h, nil, nil, err
+	}
+	if err := RequireComplete(h, snap); err != nil {
+		return nil, h, nil, nil, err
+	}
+	sys, err := LoadSystem(st, snap.System)
+	if err != nil {
+		return nil, h, nil, nil, err
+	}
+	return st, h, snap, sys, nil
 }

@@ -62,7 +62,7 @@ func gexfRun(env *cli.Env, args []string) error {
 		}
 		lo, hi = v[0], v[1]
 	}
-	st, h, snap, sys, err := loadComplete(env, *storeDir, pos)
+	st, h, snap, sys, err := env.InputComplete(*storeDir, pos)
 	if err != nil {
 		return err
 	}

@@ -1,29 +1,20 @@
 package tools
 
 import (
-	"bytes"
 	"context"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/wepipe/wepipe/internal/cli"
+	"github.com/wepipe/wepipe/internal/inproc"
+
 	"github.com/wepipe/wepipe/pkg/record"
 	"github.com/wepipe/wepipe/pkg/step"
 	"github.com/wepipe/wepipe/pkg/store"
 )
 
 // runTool runs a tool in process and returns its stdout, trimmed.
-func runTool(t testing.TB, tool func(*cli.Env, []string) int, args ...string) string {
-	t.Helper()
-	var out, errb bytes.Buffer
-	env := &cli.Env{Name: "test", Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
-	if code := tool(env, args); code != 0 {
-		t.Fatalf("%v: exit %d: %s", args, code, errb.String())
-	}
-	return strings.TrimSpace(out.String())
-}
+var runTool = inproc.Run
 
 // TestStepWorkers runs we-step's core in process, so that the race
 // detector sees its workers and its committer: the output is the same for

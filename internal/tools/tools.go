@@ -4,9 +4,6 @@
 package tools
 
 import (
-	"errors"
-	"os"
-
 	"github.com/wepipe/wepipe/internal/cli"
 	"github.com/wepipe/wepipe/pkg/step"
 )
@@ -16,16 +13,5 @@ import (
 // changes, so that stores made by different builds stay comparable.
 const Version = step.Version
 
-// finish maps a tool's error to its exit code, printing it once.
-func finish(env *cli.Env, err error) int {
-	// Everything is written: closing stdout now tells the next stage of a
-	// pipeline (we-step | we-resample) that its input is complete while
-	// this process is still being torn down.
-	if f, ok := env.Stdout.(*os.File); ok {
-		f.Close()
-	}
-	if errors.Is(err, cli.ErrHelp) {
-		return cli.ExitOK
-	}
-	return env.Fail(err)
-}
+// finish is env.Finish.
+func finish(env *cli.Env, err error) int { return env.Finish(err) }

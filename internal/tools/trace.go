@@ -112,7 +112,7 @@ func traceRun(env *cli.Env, args []string) error {
 		}
 	}
 
-	st, h, _, sys, err := loadComplete(env, *storeDir, pos)
+	st, h, _, sys, err := env.InputComplete(*storeDir, pos)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package tools
+package analyze
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 // Assign is we-assign: every walker of every cycle assigned to a
 // macrostate and labelled with the last one it visited.
 func Assign(env *cli.Env, args []string) int {
-	return finish(env, assignRun(env, args))
+	return env.Finish(assignRun(env, args))
 }
 
 func assignRun(env *cli.Env, args []string) error {

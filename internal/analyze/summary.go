@@ -1,4 +1,4 @@
-package tools
+package analyze
 
 import (
 	"encoding/json"
@@ -13,7 +13,7 @@ import (
 
 // Summary is we-summary: what a run found.
 func Summary(env *cli.Env, args []string) int {
-	return finish(env, summaryRun(env, args))
+	return env.Finish(summaryRun(env, args))
 }
 
 func summaryRun(env *cli.Env, args []string) error {

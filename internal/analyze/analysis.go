@@ -1,4 +1,4 @@
-package tools
+package analyze
 
 import (
 	"bytes"
@@ -41,25 +41,8 @@ func checkPlot(file string) error {
 	return nil
 }
 
-// loadComplete reads the input snapshot of a tool that reads histories,
-// which must be a complete snapshot (not a shard's), and its system.
-func loadComplete(env *cli.Env, storeFlag string, pos []string) (*store.Store, record.Hash, *record.Snapshot, *record.System, error) {
-	st, h, snap, err := env.InputSnapshot(storeFlag, pos)
-	if err != nil {
-		return nil, h, nil, nil, err
-	}
-	if err := cli.RequireComplete(h, snap); err != nil {
-		return nil, h, nil, nil, err
-	}
-	sys, err := cli.LoadSystem(st, snap.System)
-	if err != nil {
-		return nil, h, nil, nil, err
-	}
-	return st, h, snap, sys, nil
-}
-
 func loadRun(env *cli.Env, storeFlag string, pos []string) (*runData, error) {
-	st, h, snap, sys, err := loadComplete(env, storeFlag, pos)
+	st, h, snap, sys, err := env.InputComplete(storeFlag, pos)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package tools
+package analyze
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ import (
 
 // Report is we-report: a static HTML report of a run.
 func Report(env *cli.Env, args []string) int {
-	return finish(env, reportRun(env, args))
+	return env.Finish(reportRun(env, args))
 }
 
 // maxWarpRows bounds the warp events listed in the page; warps.csv has

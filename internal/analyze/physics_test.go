@@ -1,4 +1,4 @@
-package tools
+package analyze
 
 import (
 	"bufio"
@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/wepipe/wepipe/internal/tools"
 	"github.com/wepipe/wepipe/pkg/engine"
 )
 
@@ -43,8 +44,8 @@ func physicsStore(t testing.TB) string {
 func runCycles(t *testing.T, st, h string, n, steps int, resample ...string) string {
 	t.Helper()
 	for i := 0; i < n; i++ {
-		h = runTool(t, Step, "--store", st, "--steps", strconv.Itoa(steps), "--workers", "1", h)
-		h = runTool(t, Resample, append([]string{"--store", st, h}, resample...)...)
+		h = runTool(t, tools.Step, "--store", st, "--steps", strconv.Itoa(steps), "--workers", "1", h)
+		h = runTool(t, tools.Resample, append([]string{"--store", st, h}, resample...)...)
 	}
 	return h
 }
@@ -265,7 +266,7 @@ func TestDoubleWellProfile(t *testing.T) {
 }`), 0o644)
 	const replicas, cycles, burn = 8, 200, 20
 	p, perr, edges := profileReplicas(t, replicas, func(t *testing.T, st string, r int) string {
-		h0 := runTool(t, Init, "--store", st, "--system", sysFile, "--walkers", "16", "--seed", strconv.Itoa(r+1))
+		h0 := runTool(t, tools.Init, "--store", st, "--system", sysFile, "--walkers", "16", "--seed", strconv.Itoa(r+1))
 		return runCycles(t, st, h0, cycles, 500, "--resampler", "binned", "--bins", "x:-0.3,-0.2,-0.1,0,0.1,0.2,0.3", "--per-bin", "4", "--seed", strconv.Itoa(r+1))
 	}, "--obs", "x", "--range", "-0.8:0.8", "--bins", "16", "--cycles", strconv.Itoa(burn)+":")
 	if t.Failed() {
@@ -294,7 +295,7 @@ func TestLJPairProfile(t *testing.T) {
 	const sigma, eps = 0.335, 41.84
 	const replicas, cycles, burn = 6, 120, 20
 	p, perr, edges := profileReplicas(t, replicas, func(t *testing.T, st string, r int) string {
-		h0 := runTool(t, Init, "--store", st, "--system", "lj-pair", "--walkers", "16", "--seed", strconv.Itoa(r+1))
+		h0 := runTool(t, tools.Init, "--store", st, "--system", "lj-pair", "--walkers", "16", "--seed", strconv.Itoa(r+1))
 		return runCycles(t, st, h0, cycles, 250, "--resampler", "wexplore", "--region-sizes", "0.02,0.01", "--seed", strconv.Itoa(r+1))
 	}, "--obs", "r", "--range", "0.345:0.425", "--bins", "16", "--cycles", strconv.Itoa(burn)+":", "--blocks", "10")
 	if t.Failed() {
@@ -338,7 +339,7 @@ func exactMFPT(U func(float64) float64, beta, D, lo, x0, b float64) float64 {
 // 8 walkers from the left minimum, binned resampling up the barrier,
 // warped back when x ≥ 0.3 nm at the end of a cycle of 2 ps.
 func dwRateRun(t *testing.T, st string, r, cycles int) string {
-	h0 := runTool(t, Init, "--store", st, "--system", "double-well", "--set", "friction=100", "--walkers", "8", "--seed", strconv.Itoa(r+1))
+	h0 := runTool(t, tools.Init, "--store", st, "--system", "double-well", "--set", "friction=100", "--walkers", "8", "--seed", strconv.Itoa(r+1))
 	return runCycles(t, st, h0, cycles, 1000, "--resampler", "binned",
 		"--bins", "x:-0.6,-0.5,-0.4,-0.3,-0.25,-0.2,-0.15,-0.1,-0.05,0,0.05,0.1,0.2", "--per-bin", "2",
 		"--warp", "x>=0.3", "--seed", strconv.Itoa(r+1))

@@ -1,4 +1,4 @@
-package tools
+package analyze
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 // Profile is we-profile: the free-energy profile of one or two
 // observables over a window of cycles.
 func Profile(env *cli.Env, args []string) int {
-	return finish(env, profileRun(env, args))
+	return env.Finish(profileRun(env, args))
 }
 
 // profileOptions are we-profile's flags.

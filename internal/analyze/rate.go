@@ -1,4 +1,4 @@
-package tools
+package analyze
 
 import (
 	"fmt"
@@ -17,7 +17,7 @@ import (
 // Rate is we-rate: the flux into each warping target and the rates
 // between macrostates, with confidence intervals and their evolution.
 func Rate(env *cli.Env, args []string) int {
-	return finish(env, rateRun(env, args))
+	return env.Finish(rateRun(env, args))
 }
 
 type rateOptions struct {

@@ -1,4 +1,4 @@
-package tools
+package analyze
 
 import (
 	"fmt"
@@ -16,7 +16,7 @@ import (
 // MSM is we-msm: a history-augmented Markov state model of the run and
 // its steady-state fluxes, rates and MFPTs.
 func MSM(env *cli.Env, args []string) int {
-	return finish(env, msmRun(env, args))
+	return env.Finish(msmRun(env, args))
 }
 
 type msmOptions struct {

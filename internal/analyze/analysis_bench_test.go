@@ -1,4 +1,4 @@
-package tools
+package analyze
 
 import (
 	"os"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/wepipe/wepipe/internal/cli"
+	"github.com/wepipe/wepipe/internal/tools"
 )
 
 // BenchmarkAnalysis times the analysis tools in process (no process
@@ -16,17 +17,17 @@ import (
 // binaries on 2000 cycles with their peak memory; this benchmark is for
 // profiling (-cpuprofile) and for comparing builds.
 //
-//	go test -run '^$' -bench Analysis -benchtime 3x ./internal/tools/
+//	go test -run '^$' -bench Analysis -benchtime 3x ./internal/analyze/
 func BenchmarkAnalysis(b *testing.B) {
 	cycles := 200
 	if v, err := strconv.Atoi(os.Getenv("WE_BENCH_CYCLES")); err == nil && v > 0 {
 		cycles = v
 	}
 	st := physicsStore(b)
-	h := runTool(b, Init, "--store", st, "--system", "lj-pair", "--set", "epsilon=2", "--walkers", "48", "--seed", "7")
+	h := runTool(b, tools.Init, "--store", st, "--system", "lj-pair", "--set", "epsilon=2", "--walkers", "48", "--seed", "7")
 	for range cycles {
-		h = runTool(b, Step, "--store", st, "--steps", "20", h)
-		h = runTool(b, Resample, "--store", st, "--resampler", "wexplore", "--region-sizes", "1,0.5,0.35,0.25", "--pmax", "0.5", "--warp", "r>=1.0", h)
+		h = runTool(b, tools.Step, "--store", st, "--steps", "20", h)
+		h = runTool(b, tools.Resample, "--store", st, "--resampler", "wexplore", "--region-sizes", "1,0.5,0.35,0.25", "--pmax", "0.5", "--warp", "r>=1.0", h)
 	}
 	out := filepath.Join(filepath.Dir(st), "out")
 	states := []string{"--state", "bound:r<0.45", "--state", "unbound:r>0.9"}
