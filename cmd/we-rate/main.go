@@ -5,8 +5,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/wepipe/wepipe/internal/cli"
 	"github.com/wepipe/wepipe/internal/analyze"
+	"github.com/wepipe/wepipe/internal/cli"
 )
 
 //go:embed doc.go
