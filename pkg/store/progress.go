@@ -9,7 +9,7 @@ import (
 
 // Progress makes the results of a long, resumable stage durable while it
 // runs, so that a stage that is killed and run again computes only the
-// results that are missing (FORMAT.md §1.2 and §1.5). we-step uses it for
+// results that are missing (FORMAT.md §1.1, memo entries, and §1.2). we-step uses it for
 // its walkers.
 //
 // Workers Add each result: its objects go to temp files at once (as
