@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wepipe/wepipe/internal/golden"
 	"github.com/wepipe/wepipe/pkg/record"
 	"github.com/wepipe/wepipe/pkg/store"
 )
@@ -85,13 +86,9 @@ func renderVector(b []byte) string {
 		fmt.Fprintf(&s, "| %d | `%c` | %d | %s |\n", p, t, n, what)
 		p += 9 + n
 	}
-	s.WriteString("\n```hex\n")
-	h := hex.EncodeToString(b)
-	for len(h) > 128 {
-		s.WriteString(h[:128] + "\n")
-		h = h[128:]
-	}
-	s.WriteString(h + "\n```\n" + endMarker)
+	s.WriteString("\n")
+	golden.Hex(&s, b)
+	s.WriteString(endMarker)
 	return s.String()
 }
 
@@ -101,34 +98,10 @@ func renderVector(b []byte) string {
 // "shallow": [root]}.
 func TestVector(t *testing.T) {
 	b := vectorBundle(t)
-	format, err := os.ReadFile(formatFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	i, j := bytes.Index(format, []byte(beginMarker)), bytes.Index(format, []byte(endMarker))
-	if i < 0 || j < i {
-		t.Fatalf("FORMAT.md has no %s … %s section", beginMarker, endMarker)
-	}
-	section := renderVector(b)
+	golden.Check(t, *update, vectorFile, b, golden.Section{Doc: formatFile, Begin: beginMarker, End: endMarker},
+		renderVector(b), "run go test ./pkg/bundle -run TestVector -update")
 	if *update {
-		if err := os.WriteFile(vectorFile, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		out := append(append(append([]byte(nil), format[:i]...), section...), format[j+len(endMarker):]...)
-		if err := os.WriteFile(formatFile, out, 0o644); err != nil {
-			t.Fatal(err)
-		}
 		return
-	}
-	want, err := os.ReadFile(vectorFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(b, want) {
-		t.Errorf("the vectors export to other bytes than %s (run with -update if the format changed on purpose)", vectorFile)
-	}
-	if string(format[i:j+len(endMarker)]) != section {
-		t.Errorf("FORMAT.md §10's vector differs from the export (run go test ./pkg/bundle -run TestVector -update)")
 	}
 	info, err := Read(bytes.NewReader(b), nil)
 	if err != nil {

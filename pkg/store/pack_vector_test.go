@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wepipe/wepipe/internal/golden"
 	"github.com/wepipe/wepipe/pkg/record"
 )
 
@@ -124,13 +125,9 @@ func renderPackVector(b []byte) string {
 		e := b[ixOff+i*packEntrySize : ixOff+(i+1)*packEntrySize]
 		fmt.Fprintf(&s, "%x %x %x %x %x %x %x\n", e[:32], e[32:33], e[33:36], e[36:40], e[40:48], e[48:52], e[52:56])
 	}
-	s.WriteString("```\n\nThe whole file:\n\n```hex\n")
-	h := hex.EncodeToString(b)
-	for len(h) > 128 {
-		s.WriteString(h[:128] + "\n")
-		h = h[128:]
-	}
-	s.WriteString(h + "\n```\n" + packEndMarker)
+	s.WriteString("```\n\nThe whole file:\n\n")
+	golden.Hex(&s, b)
+	s.WriteString(packEndMarker)
 	return s.String()
 }
 
@@ -147,37 +144,14 @@ func sortU64(a []uint64) {
 // vector object, byte for byte, and its memo entry.
 func TestPackVector(t *testing.T) {
 	b := vectorPack(t)
-	format, err := os.ReadFile(packFormatFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	i, j := bytes.Index(format, []byte(packBeginMarker)), bytes.Index(format, []byte(packEndMarker))
-	if i < 0 || j < i {
-		t.Fatalf("FORMAT.md has no %s … %s section", packBeginMarker, packEndMarker)
-	}
-	section := renderPackVector(b)
+	golden.Check(t, *update, packVectorFile, b, golden.Section{Doc: packFormatFile, Begin: packBeginMarker, End: packEndMarker},
+		renderPackVector(b), "run go test ./pkg/store -run TestPackVector -update")
 	if *update {
-		if err := os.MkdirAll(filepath.Dir(packVectorFile), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(packVectorFile, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		out := append(append(append([]byte(nil), format[:i]...), section...), format[j+len(packEndMarker):]...)
-		if err := os.WriteFile(packFormatFile, out, 0o644); err != nil {
-			t.Fatal(err)
-		}
 		return
 	}
 	want, err := os.ReadFile(packVectorFile)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if !bytes.Equal(b, want) {
-		t.Errorf("the vectors pack to other bytes than %s (run with -update if the format changed on purpose)", packVectorFile)
-	}
-	if string(format[i:j+len(packEndMarker)]) != section {
-		t.Errorf("FORMAT.md §1.6's vector differs from the pack (run go test ./pkg/store -run TestPackVector -update)")
 	}
 	// The committed file, read by a store.
 	st := newStore(t)
