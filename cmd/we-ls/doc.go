@@ -29,7 +29,8 @@
 // the walker, its weight and the initial state it was returned to.
 // sizes HASH: for every snapshot of the history, the bytes it added to the
 // store (the snapshot and the states no earlier snapshot holds; clones
-// share their parent's state, which shows here).
+// share their parent's state, which shows here). A packed object counts
+// its share of its compressed frame (FORMAT.md §1.6).
 //
 // HASH is a full hash or a unique prefix of at least 8 hex digits; without
 // it, it is read from stdin. --json prints one JSON object per line; for

@@ -643,3 +643,29 @@ func fetchPacked(src *Store, k record.Kind, h record.Hash) fetched {
 	}
 	return fetched{it: Item{Kind: k, Hash: h, Z: compressTo(nil, c.data)}, refs: typedRefs(o)}
 }
+
+// StoredSize is the number of bytes object h of kind k takes on disk: the
+// size of its file, or, for a packed object, its share of its frame (the
+// frame's length times the object's bytes over the frame's content, the
+// size the frame declares). It is false when the store holds neither.
+func (s *Store) StoredSize(k record.Kind, h record.Hash) (int64, bool) {
+	if fi, err := os.Lstat(s.Path(k, h)); err == nil && fi.Mode().IsRegular() {
+		return fi.Size(), true
+	}
+	hits := s.packLookup(h, packCode(k))
+	if len(hits) == 0 {
+		return 0, false
+	}
+	p, e := hits[0].p, hits[0].e
+	f, _, err := openRegularFile(p.path)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	head := make([]byte, min(int(e.frameLen), zstd.HeaderMaxSize))
+	var hdr zstd.Header
+	if _, err := f.ReadAt(head, int64(e.frameOff)); err != nil || hdr.Decode(head) != nil || !hdr.HasFCS || hdr.FrameContentSize == 0 {
+		return int64(e.n), true // no better figure: its uncompressed bytes
+	}
+	return int64(float64(e.frameLen) * float64(e.n) / float64(hdr.FrameContentSize)), true
+}

@@ -494,3 +494,53 @@ func hexSum(b []byte) string {
 	h := record.Sum(b)
 	return h.String()
 }
+
+// TestStoredSize: a loose object's stored size is its file's; packed,
+// each object gets a positive share of its frame, and the shares add up
+// to the frames, within rounding (less than a byte an object), which the
+// pack's header, index and trailer exceed.
+func TestStoredSize(t *testing.T) {
+	s := newStore(t)
+	all, _ := run(t, s, "storedsize", 4, 6)
+	var loose int64
+	for _, h := range all {
+		k, err := s.Kind(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(s.Path(k, h))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, ok := s.StoredSize(k, h)
+		if !ok || n != fi.Size() {
+			t.Fatalf("%s: stored size %d, %v; its file has %d bytes", h.Short(), n, ok, fi.Size())
+		}
+		loose += n
+	}
+	if _, err := s.Pack(PackOptions{FrameSize: 2 << 10}); err != nil {
+		t.Fatal(err)
+	}
+	var packed, files int64
+	for _, h := range all {
+		k, _ := s.Kind(h)
+		n, ok := s.StoredSize(k, h)
+		if !ok || n <= 0 {
+			t.Fatalf("%s packed: stored size %d, %v", h.Short(), n, ok)
+		}
+		packed += n
+	}
+	for _, p := range packFiles(t, s) {
+		fi, err := os.Stat(filepath.Join(s.Dir(), packsDir, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files += fi.Size()
+	}
+	if packed > files || packed < files-int64(len(all))-packTrailerSize-8-int64(len(all))*packEntrySize {
+		t.Errorf("packed shares add up to %d bytes; the packs hold %d (loose: %d)", packed, files, loose)
+	}
+	if _, ok := s.StoredSize(record.KindState, record.Hash{1}); ok {
+		t.Error("a stored size for an object the store does not hold")
+	}
+}
