@@ -308,7 +308,10 @@ func TestRetries(t *testing.T) {
 		for _, fault := range []string{"crash@1", "hang@2", "garbage@0", "nan@3"} {
 			t.Run(mode+"/"+fault, func(t *testing.T) {
 				fakeEnv(t, "langevin,once,"+fault)
-				st, in := initExec(t, "lj-pair", 5, nil, mode, 0.5)
+				// The time limit finds the hang; it is long enough that
+				// a sound walker never reaches it on a loaded machine
+				// (0.5 s did once, at load 12, in per-segment mode).
+				st, in := initExec(t, "lj-pair", 5, nil, mode, 3)
 				var retried []int
 				opt := step.Options{Steps: 20, Workers: 2, Shards: 1, Retries: 1, Retrying: func(w, attempt int, err error) { retried = append(retried, w, attempt) }}
 				h, err := step.Snapshot(context.Background(), st, in, opt)
@@ -320,7 +323,7 @@ func TestRetries(t *testing.T) {
 					t.Errorf("retries reported %v, want [%d 1]", retried, slot)
 				}
 				t.Setenv("WE_FAKE", "langevin")
-				clean, cin := initExec(t, "lj-pair", 5, nil, mode, 0.5)
+				clean, cin := initExec(t, "lj-pair", 5, nil, mode, 3)
 				want, err := step.Snapshot(context.Background(), clean, cin, step.Options{Steps: 20, Workers: 1, Shards: 1})
 				if err != nil {
 					t.Fatal(err)
