@@ -164,8 +164,13 @@ def main():
     with open("in.lmp", "w") as f:
         f.write("\n".join(script) + "\n")
     lmp = os.environ.get("WE_LMP") or shutil.which("lmp") or "lmp"
+    # Debian's lmp is an Open MPI program. Started alone (a singleton), it
+    # forks an orted daemon unless told not to, and that start fails now
+    # and then on a busy machine ("Unable to start a daemon on the local
+    # node"); one process needs no daemon.
+    env = dict(os.environ, OMPI_MCA_ess_singleton_isolated="1")
     r = subprocess.run([lmp, "-in", "in.lmp", "-log", "none", "-nocite", "-echo", "none"],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     if r.returncode != 0:
         sys.stderr.write(r.stdout[-4000:])
         fail("%s exited with status %d" % (lmp, r.returncode))
