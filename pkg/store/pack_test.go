@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -542,5 +543,63 @@ func TestStoredSize(t *testing.T) {
 	}
 	if _, ok := s.StoredSize(record.KindState, record.Hash{1}); ok {
 		t.Error("a stored size for an object the store does not hold")
+	}
+}
+
+// TestPackRerunLoose: a packer killed after it renamed its pack in, before
+// it removed the loose files it packed, leaves loose objects and memo
+// entries that the pack also holds; a rerun removes them and writes no
+// second pack.
+func TestPackRerunLoose(t *testing.T) {
+	s := newStore(t)
+	all, snaps := run(t, s, "rerun", 3, 4)
+	for i, h := range snaps {
+		if err := s.PutMemo(MemoKey("rerun", strconv.Itoa(i)), h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	saved := map[string][]byte{}
+	for _, d := range append([]string{memoDir}, func() (ds []string) {
+		for _, k := range record.Kinds {
+			ds = append(ds, filepath.Join(objectsDir, string(k)))
+		}
+		return ds
+	}()...) {
+		ents, _ := os.ReadDir(filepath.Join(s.Dir(), d))
+		for _, e := range ents {
+			b, err := os.ReadFile(filepath.Join(s.Dir(), d, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			saved[filepath.Join(d, e.Name())] = b
+		}
+	}
+	if _, err := s.Pack(PackOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The killed packer's leftovers: every loose file back.
+	for p, b := range saved {
+		if err := os.WriteFile(filepath.Join(s.Dir(), p), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := s.Pack(PackOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(packFiles(t, s)); n != 1 {
+		t.Errorf("%d packs after the rerun, want 1 (report %+v)", n, rep)
+	}
+	if n := looseCount(t, s); n != 0 {
+		t.Errorf("%d loose objects after the rerun", n)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(s.Dir(), memoDir)); len(ents) != 0 {
+		t.Errorf("%d loose memo entries after the rerun", len(ents))
+	}
+	if got := len(contents(t, s, all)); got != len(all) {
+		t.Errorf("%d of %d objects read", got, len(all))
+	}
+	if _, ok := s.Memo(MemoKey("rerun", "0")); !ok {
+		t.Error("a packed memo entry is not found")
 	}
 }

@@ -172,10 +172,25 @@ func (s *Store) Pack(opt PackOptions) (*PackReport, error) {
 			return nil, err
 		}
 		for _, h := range keys {
-			if b, err := readSmall(s.memoPath(h)); err == nil && packableMemo(b) {
-				inPack[key(packKindMemo, h)] = true
-				items = append(items, packItem{code: packKindMemo, hash: h})
+			b, err := readSmall(s.memoPath(h))
+			if err != nil || !packableMemo(b) {
+				continue
 			}
+			it := packItem{code: packKindMemo, hash: h}
+			if !opt.All && oldKeys[key(packKindMemo, h)] {
+				// Packed already, by a packer killed before it removed
+				// the loose entry: removed if it still says the same.
+				if pc, _, err := s.readPacked(packKindMemo, h); err == nil {
+					same := bytes.Equal(pc.data, b)
+					pc.release()
+					if same {
+						alreadyPacked = append(alreadyPacked, it)
+						continue
+					}
+				}
+			}
+			inPack[key(packKindMemo, h)] = true
+			items = append(items, it)
 		}
 	}
 	if opt.All {
