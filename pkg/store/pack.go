@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -106,16 +107,6 @@ func (p *pack) lookup(h record.Hash) []packEntry {
 		out = append(out, p.entry(i))
 	}
 	return out
-}
-
-// find returns the entry of h with code c.
-func (p *pack) find(h record.Hash, c byte) (packEntry, bool) {
-	for _, e := range p.lookup(h) {
-		if e.code == c {
-			return e, true
-		}
-	}
-	return packEntry{}, false
 }
 
 // PackError reports a pack file that cannot be used: its index, trailer
@@ -270,7 +261,7 @@ func (s *Store) scanPacks(ps *packSet) {
 		return
 	}
 	ps.loaded = true
-	if slicesEqual(names, ps.names) {
+	if slices.Equal(names, ps.names) {
 		return
 	}
 	old := map[string]*pack{}
@@ -302,18 +293,6 @@ func (s *Store) scanPacks(ps *packSet) {
 		}
 		ps.packs = append(ps.packs, p)
 	}
-}
-
-func slicesEqual(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // packState returns the store's pack set, loaded.
@@ -392,24 +371,6 @@ func (s *Store) packedList(k record.Kind) []record.Hash {
 		}
 	}
 	return out
-}
-
-// mergeHashes returns a and b (each sorted or not) sorted, without
-// duplicates.
-func mergeHashes(a, b []record.Hash) []record.Hash {
-	if len(b) == 0 {
-		return a
-	}
-	out := append(a, b...)
-	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i][:], out[j][:]) < 0 })
-	w := 0
-	for i, h := range out {
-		if i == 0 || h != out[w-1] {
-			out[w] = h
-			w++
-		}
-	}
-	return out[:w]
 }
 
 // packedPrefix returns the packed objects whose hash starts with the hex

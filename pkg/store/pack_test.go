@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -93,7 +94,7 @@ func TestPackThenRead(t *testing.T) {
 	}
 	for _, k := range record.Kinds {
 		got, err := s2.List(k)
-		if err != nil || !equalHashes(got, lists[k]) {
+		if err != nil || !slices.Equal(got, lists[k]) {
 			t.Errorf("List(%s) = %d hashes, %v; want %d", k, len(got), err, len(lists[k]))
 		}
 	}
@@ -151,18 +152,6 @@ func TestPackThenRead(t *testing.T) {
 	if err != nil || rep.LooseRemoved != 1 || rep.Pack != "" {
 		t.Errorf("pack of a shadowed copy: %+v %v", rep, err)
 	}
-}
-
-func equalHashes(a, b []record.Hash) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // flipIn flips one byte of file p at offset off.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -104,7 +105,7 @@ func renderPackVector(b []byte) string {
 		}
 		frames[e.frameOff] = append(frames[e.frameOff], e)
 	}
-	sortU64(offs)
+	slices.Sort(offs)
 	for _, off := range offs {
 		es := frames[off]
 		var what []string
@@ -129,14 +130,6 @@ func renderPackVector(b []byte) string {
 	golden.Hex(&s, b)
 	s.WriteString(packEndMarker)
 	return s.String()
-}
-
-func sortU64(a []uint64) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
 }
 
 // The pack test vector: packing the §9 vectors gives exactly the bytes of

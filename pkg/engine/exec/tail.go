@@ -55,13 +55,6 @@ func (t *tail) settle(quiet, limit time.Duration) {
 	}
 }
 
-// reset forgets what was written.
-func (t *tail) reset() {
-	t.mu.Lock()
-	t.buf = t.buf[:0]
-	t.mu.Unlock()
-}
-
 // String returns the last tailLines lines, each indented, after a line
 // break, or "" when nothing was written: ready to end an error message.
 func (t *tail) String() string {
