@@ -81,21 +81,13 @@ func (x *Summary) Runs() []Run {
 
 // ChainLength is Graph.ChainLength.
 func (x *Summary) ChainLength(start, end record.Hash) int {
-	n := 0
-	for h, ok := end, true; ok; {
-		s, known := x.Find(h)
-		if !known || n > len(x.Infos) {
-			return 0
+	return chainLength(start, end, len(x.Infos), func(h record.Hash) ([]record.Hash, bool) {
+		s, ok := x.Find(h)
+		if !ok {
+			return nil, false
 		}
-		n++
-		if h == start {
-			return n
-		}
-		if ok = len(s.Parents) > 0; ok {
-			h = s.Parents[0]
-		}
-	}
-	return 0
+		return s.Parents, true
+	})
 }
 
 // summaryOf is the summary of a decoded graph.

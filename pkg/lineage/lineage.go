@@ -75,21 +75,34 @@ func (g *Graph) Runs() []Run { return summaryOf(g).Runs() }
 // ChainLength counts the snapshots on the chain of first parents from end
 // back to start, both included; 0 if start is not on end's chain.
 func (g *Graph) ChainLength(start, end record.Hash) int {
-	n := 0
-	for h, ok := end, true; ok; {
-		s, known := g.Snaps[h]
-		if !known || n > len(g.Snaps) {
+	return chainLength(start, end, len(g.Snaps), func(h record.Hash) ([]record.Hash, bool) {
+		s, ok := g.Snaps[h]
+		if !ok {
+			return nil, false
+		}
+		return s.Parents, true
+	})
+}
+
+// chainLength is ChainLength over parents, which gives a known
+// snapshot's parents; a chain longer than n snapshots (a cycle in a
+// hostile store) counts as none.
+func chainLength(start, end record.Hash, n int, parents func(record.Hash) ([]record.Hash, bool)) int {
+	count := 0
+	for h := end; ; {
+		ps, known := parents(h)
+		if !known || count > n {
 			return 0
 		}
-		n++
+		count++
 		if h == start {
-			return n
+			return count
 		}
-		if ok = len(s.Parents) > 0; ok {
-			h = s.Parents[0]
+		if len(ps) == 0 {
+			return 0
 		}
+		h = ps[0]
 	}
-	return 0
 }
 
 // Entry is one snapshot of a history.
