@@ -615,12 +615,17 @@ func upper(s []string) []string {
 	return out
 }
 
-func lsWarps(l *lister, st *store.Store, arg string) error {
+// historyOf is the history of the snapshot arg names.
+func historyOf(st *store.Store, arg string) ([]lineage.Entry, error) {
 	h, _, err := cli.ResolveSnapshot(st, arg)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	hist, err := lineage.History(st, h)
+	return lineage.History(st, h)
+}
+
+func lsWarps(l *lister, st *store.Store, arg string) error {
+	hist, err := historyOf(st, arg)
 	if err != nil {
 		return err
 	}
@@ -646,11 +651,7 @@ func lsWarps(l *lister, st *store.Store, arg string) error {
 // share a state object, so the states column shows how much resampling
 // deduplicates.
 func lsSizes(l *lister, st *store.Store, arg string) error {
-	h, _, err := cli.ResolveSnapshot(st, arg)
-	if err != nil {
-		return err
-	}
-	hist, err := lineage.History(st, h)
+	hist, err := historyOf(st, arg)
 	if err != nil {
 		return err
 	}
