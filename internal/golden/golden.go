@@ -6,6 +6,7 @@ package golden
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,4 +66,38 @@ func Hex(s *strings.Builder, b []byte) {
 		h = h[128:]
 	}
 	s.WriteString(h + "\n```\n")
+}
+
+// Record is one valid record test vector of FORMAT.md §9.
+type Record struct {
+	Name, Kind string
+	Data       []byte // canonical CBOR
+}
+
+// Records reads the valid record test vectors (pkg/record/testdata/
+// vectors.json, at path), but the bare arrays, which are no records.
+func Records(t testing.TB, path string) []Record {
+	t.Helper()
+	var v struct {
+		Valid []struct{ Name, Kind, Hex string } `json:"valid"`
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	var out []Record
+	for _, x := range v.Valid {
+		if x.Kind == "array" {
+			continue
+		}
+		data, err := hex.DecodeString(x.Hex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, Record{x.Name, x.Kind, data})
+	}
+	return out
 }

@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -29,33 +26,15 @@ const (
 // vectorBundle is the bundle of FORMAT.md §10: the record test vectors of
 // §9 stored, and the snapshot bundle of snapshot-resample exported.
 func vectorBundle(t *testing.T) []byte {
-	var v struct {
-		Valid []struct {
-			Name, Kind, Hex string
-		} `json:"valid"`
-	}
-	b, err := os.ReadFile("../record/testdata/vectors.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatal(err)
-	}
 	st := newStore(t)
 	var root record.Hash
-	for _, x := range v.Valid {
-		if x.Kind == "array" {
-			continue
-		}
-		data, err := hex.DecodeString(x.Hex)
-		if err != nil {
+	for _, r := range golden.Records(t, "../record/testdata/vectors.json") {
+		h := record.Sum(r.Data)
+		if err := st.PutItems([]store.Item{{Kind: record.Kind(r.Kind), Data: r.Data, Hash: h}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.PutItems([]store.Item{{Kind: record.Kind(x.Kind), Data: data, Hash: record.Sum(data)}}); err != nil {
-			t.Fatal(err)
-		}
-		if x.Name == "snapshot-resample" {
-			root = record.Sum(data)
+		if r.Name == "snapshot-resample" {
+			root = h
 		}
 	}
 	return export(t, st, root, ModeSnapshot)

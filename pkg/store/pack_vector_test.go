@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,26 +25,9 @@ const (
 // vectorObjects are the record test vectors of FORMAT.md §9 (but the
 // bare arrays), by hash.
 func vectorObjects(t *testing.T) map[record.Hash][]byte {
-	var v struct {
-		Valid []struct{ Name, Kind, Hex string } `json:"valid"`
-	}
-	b, err := os.ReadFile("../record/testdata/vectors.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatal(err)
-	}
 	out := map[record.Hash][]byte{}
-	for _, x := range v.Valid {
-		if x.Kind == "array" {
-			continue
-		}
-		data, err := hex.DecodeString(x.Hex)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[record.Sum(data)] = data
+	for _, r := range golden.Records(t, "../record/testdata/vectors.json") {
+		out[record.Sum(r.Data)] = r.Data
 	}
 	return out
 }
