@@ -308,8 +308,6 @@ func (s *Store) Snapshots() (infos []SnapInfo, bad []error, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	// An object both loose and packed (while a pack runs) is one snapshot.
-	hs = slices.Compact(hs)
 	if sameHashes(idx, hs) {
 		return idx, nil, nil // the common case: nothing to copy or decode
 	}

@@ -257,7 +257,8 @@ func (s *Store) Has(k record.Kind, h record.Hash) bool {
 	return isRegular(s.Path(k, h)) || s.packedHas(k, h)
 }
 
-// List returns the hashes of every object of kind k, sorted.
+// List returns the hashes of every object of kind k, loose or packed,
+// sorted, each once.
 func (s *Store) List(k record.Kind) ([]record.Hash, error) {
 	out, err := listLoose(s.kindDir(k))
 	if err != nil {
