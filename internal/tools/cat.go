@@ -16,7 +16,7 @@ import (
 
 // Cat is we-cat: print objects as JSON.
 func Cat(env *cli.Env, args []string) int {
-	return finish(env, catRun(env, args))
+	return env.Finish(catRun(env, args))
 }
 
 func catRun(env *cli.Env, args []string) error {

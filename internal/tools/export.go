@@ -15,7 +15,7 @@ import (
 // Export is we-export: a snapshot (or its history) as a bundle, or a
 // system as a system file.
 func Export(env *cli.Env, args []string) int {
-	return finish(env, exportRun(env, args))
+	return env.Finish(exportRun(env, args))
 }
 
 func exportRun(env *cli.Env, args []string) error {

@@ -11,7 +11,7 @@ import (
 
 // Fsck is we-fsck: verify a store.
 func Fsck(env *cli.Env, args []string) int {
-	return finish(env, fsckRun(env, args))
+	return env.Finish(fsckRun(env, args))
 }
 
 func fsckRun(env *cli.Env, args []string) error {

@@ -21,7 +21,7 @@ import (
 
 // Gexf is we-gexf: the walker family tree of a run as a GEXF graph.
 func Gexf(env *cli.Env, args []string) int {
-	return finish(env, gexfRun(env, args))
+	return env.Finish(gexfRun(env, args))
 }
 
 // Layout of the drawing: cycles go down the page gexfRowGap apart, the

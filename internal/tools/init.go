@@ -19,7 +19,7 @@ import (
 
 // Init is we-init.
 func Init(env *cli.Env, args []string) int {
-	return finish(env, initRun(env, args))
+	return env.Finish(initRun(env, args))
 }
 
 func initRun(env *cli.Env, args []string) error {

@@ -14,7 +14,7 @@ import (
 
 // Merge is we-merge.
 func Merge(env *cli.Env, args []string) int {
-	return finish(env, mergeRun(env, args))
+	return env.Finish(mergeRun(env, args))
 }
 
 func mergeRun(env *cli.Env, args []string) error {

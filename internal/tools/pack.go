@@ -9,7 +9,7 @@ import (
 
 // Pack is we-pack.
 func Pack(env *cli.Env, args []string) int {
-	return finish(env, packRun(env, args))
+	return env.Finish(packRun(env, args))
 }
 
 func packRun(env *cli.Env, args []string) error {

@@ -25,7 +25,7 @@ import (
 
 // Resample is we-resample.
 func Resample(env *cli.Env, args []string) int {
-	return finish(env, resampleRun(env, args))
+	return env.Finish(resampleRun(env, args))
 }
 
 func resampleRun(env *cli.Env, args []string) error {

@@ -29,10 +29,10 @@ func Run(env *cli.Env, args []string) int {
 	var ie *interruptedError
 	if errors.As(err, &ie) {
 		env.Errorf("%v", err)
-		finish(env, nil)
+		env.Finish(nil)
 		return ExitInterrupted
 	}
-	return finish(env, err)
+	return env.Finish(err)
 }
 
 type interruptedError struct{ err error }

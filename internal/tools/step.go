@@ -13,7 +13,7 @@ import (
 
 // Step is we-step.
 func Step(env *cli.Env, args []string) int {
-	return finish(env, stepRun(env, args))
+	return env.Finish(stepRun(env, args))
 }
 
 func stepRun(env *cli.Env, args []string) error {

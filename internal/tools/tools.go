@@ -4,7 +4,6 @@
 package tools
 
 import (
-	"github.com/wepipe/wepipe/internal/cli"
 	"github.com/wepipe/wepipe/pkg/step"
 )
 
@@ -12,6 +11,3 @@ import (
 // snapshot's op. It changes only when a tool's output for the same input
 // changes, so that stores made by different builds stay comparable.
 const Version = step.Version
-
-// finish is env.Finish.
-func finish(env *cli.Env, err error) int { return env.Finish(err) }

@@ -18,7 +18,7 @@ import (
 
 // Trace is we-trace: walkers' lineages as trajectories.
 func Trace(env *cli.Env, args []string) int {
-	return finish(env, traceRun(env, args))
+	return env.Finish(traceRun(env, args))
 }
 
 // traceGroup bounds the lineages written at once (each holds a file open).
