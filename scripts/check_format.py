@@ -3,7 +3,7 @@
 
 Usage:
     python3 scripts/check_format.py --vectors pkg/record/testdata/vectors.json [--store DIR] [--bundle FILE]
-    python3 scripts/check_format.py --index pkg/store/testdata/snapindex-v1.bin
+    python3 scripts/check_format.py --index pkg/store/testdata/snapindex-v2.bin
 
 --vectors FILE  every valid vector must decode (cbor2), re-encode to the same
                 bytes with this script's own deterministic encoder (FORMAT.md
@@ -50,6 +50,7 @@ import os
 import re
 import struct
 import sys
+import zlib
 
 try:
     import cbor2
@@ -626,31 +627,43 @@ def check_vectors(path, rep):
 # --- snapshot index (FORMAT.md §1.5) ---------------------------------------
 
 INDEX_MAGIC = b"wepipeix"
-INDEX_VERSION = 1
-INDEX_HEADER = 24
+INDEX_VERSION = 2
+INDEX_HEADER = 96
 INDEX_ENTRY = 112
+INDEX_SUM = 4
+INDEX_COMPLETE = 1
 MAX_INDEX_SIZE = 1 << 30
 
 
 def decode_index(b):
-    """The entries of a snapshot index file, in file order; Invalid if any
-    rule of FORMAT.md §1.5 is broken."""
+    """The header (flags, stamps) and entries of a snapshot index file, in
+    file order; Invalid if any rule of FORMAT.md §1.5 is broken."""
     if len(b) > MAX_INDEX_SIZE:
         raise Invalid("%d bytes exceeds the limit of %d" % (len(b), MAX_INDEX_SIZE))
-    if len(b) < INDEX_HEADER + 32 or b[:8] != INDEX_MAGIC:
+    if len(b) < 12 or b[:8] != INDEX_MAGIC:
         raise Invalid("not a snapshot index (magic)")
-    version, n, np_, ns = struct.unpack_from("<IIII", b, 8)
+    (version,) = struct.unpack_from("<I", b, 8)
     if version != INDEX_VERSION:
         raise Invalid("version %d, this checker reads %d" % (version, INDEX_VERSION))
-    want = INDEX_HEADER + n * INDEX_ENTRY + np_ * 32 + ns + 32
+    if len(b) < INDEX_HEADER + INDEX_SUM:
+        raise Invalid("%d bytes, shorter than a header" % len(b))
+    n, np_, ns, flags, zero = struct.unpack_from("<IIIII", b, 12)
+    want = INDEX_HEADER + n * INDEX_ENTRY + np_ * 32 + ns + INDEX_SUM
     if want != len(b):
         raise Invalid("%d bytes, the header implies %d" % (len(b), want))
-    if hashlib.sha256(b[:-32]).digest() != b[-32:]:
+    if zlib.crc32(b[:-INDEX_SUM]) != struct.unpack_from("<I", b, len(b) - INDEX_SUM)[0]:
         raise Invalid("checksum mismatch")
+    if flags & ~INDEX_COMPLETE or zero:
+        raise Invalid("unknown flags %#x" % (flags & ~INDEX_COMPLETE))
+    stamps = [struct.unpack_from("<QQqq", b, 32 + 32 * d) for d in range(2)]
+    if not flags & INDEX_COMPLETE and any(any(st) for st in stamps):
+        raise Invalid("stamps in an index that is not complete")
     parea = INDEX_HEADER + n * INDEX_ENTRY
     sarea = parea + np_ * 32
     out = []
     prev = None
+    tools = set()
+    tool_bytes = 0
     for i in range(n):
         off = INDEX_HEADER + i * INDEX_ENTRY
         h, system = b[off:off + 32], b[off + 32:off + 64]
@@ -663,6 +676,11 @@ def decode_index(b):
             raise Invalid("entry %d: parents %d+%d beyond %d" % (i, poff, pn, np_))
         if toff + tlen > ns:
             raise Invalid("entry %d: tool %d+%d beyond %d" % (i, toff, tlen, ns))
+        if (toff, tlen) not in tools:
+            tools.add((toff, tlen))
+            tool_bytes += tlen
+            if tool_bytes > ns:
+                raise Invalid("entry %d: the distinct tools' lengths exceed the strings area" % i)
         if sc == 0 and (si or st) or sc > MAX_SHARD_COUNT or st > MAX_SHARD_COUNT or sc and si >= sc:
             raise Invalid("entry %d: shard %d/%d of %d" % (i, si, sc, st))
         parents = [b[parea + 32 * (poff + k):parea + 32 * (poff + k + 1)].hex() for k in range(pn)]
@@ -671,7 +689,18 @@ def decode_index(b):
             "tool": b[sarea + toff:sarea + toff + tlen].decode("utf-8", "replace"), "parents": parents,
             "shard": (si, sc, st) if sc else None,
         })
-    return out
+    header = {"complete": bool(flags & INDEX_COMPLETE), "stamps": stamps}
+    return header, out
+
+
+def dir_stamp(p):
+    """The stamp of directory p (FORMAT.md §1.5): inode, size, modification
+    and change times in nanoseconds; zeros if it does not exist."""
+    try:
+        st = os.lstat(p)
+    except FileNotFoundError:
+        return (0, 0, 0, 0)
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def index_entry_of(h, r):
@@ -691,10 +720,13 @@ def check_index_file(path, rep):
     with open(path, "rb") as f:
         b = f.read(MAX_INDEX_SIZE + 1)
     try:
-        entries = decode_index(b)
+        header, entries = decode_index(b)
     except Invalid as e:
         rep.fail(path, str(e))
         return
+    if header["complete"]:
+        for name, st in zip(("objects/snapshot", "packs"), header["stamps"]):
+            print("index: complete; %s inode %d size %d mtime %d ctime %d" % ((name,) + st))
     for e in entries:
         shard = "%d/%d of %d" % e["shard"] if e["shard"] else "-"
         print("index: %s cycle %d walkers %d weight %r tool %s shard %s parents %s"
@@ -715,7 +747,7 @@ def check_store_index(root, objects, rep):
     with open(p, "rb") as f:
         b = f.read(MAX_INDEX_SIZE + 1)
     try:
-        entries = decode_index(b)
+        header, entries = decode_index(b)
     except Invalid as e:
         rep.note("%s: %s (a damaged cache: readers rebuild it, we-fsck repairs it)" % (p, e))
         return
@@ -731,9 +763,14 @@ def check_store_index(root, objects, rep):
             if e[field] != want[field]:
                 rep.fail(p, "entry %s: %s %r, the snapshot says %r" % (e["hash"][:12], field, e[field], want[field]))
     lacking = len(set(snaps) - {e["hash"] for e in entries})
-    if absent or lacking:
+    current = header["complete"] and header["stamps"] == [
+        dir_stamp(os.path.join(root, "objects", "snapshot")), dir_stamp(os.path.join(root, "packs"))]
+    if current and (absent or lacking):
+        rep.fail(p, "claims to list every snapshot, its directories unchanged, but names %d not in the store (or not intact) and lacks %d" % (absent, lacking))
+    elif absent or lacking:
         rep.note("%s is stale: %d entr(y/ies) for snapshots not in the store (or not intact), %d snapshot(s) not in it (readers bring it up to date)" % (p, absent, lacking))
-    print("index %s: %d entries checked against their snapshots" % (p, len(entries) - absent))
+    print("index %s: %d entries checked against their snapshots%s" % (
+        p, len(entries) - absent, ", complete and current: every snapshot of the store" if current else ""))
 
 
 # --- store ------------------------------------------------------------------

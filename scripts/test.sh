@@ -75,5 +75,10 @@ WE_STORE="$tmp/py.store" "$tmp/bin/we-export" "$h" -o "$tmp/snapshot.bundle" 2>/
 # loose and packed.
 WE_STORE="$tmp/py.store" "$tmp/bin/we-ls" snapshots >/dev/null
 WE_STORE="$tmp/packed.store" "$tmp/bin/we-ls" snapshots >/dev/null
+# Once the directories have gone unchanged for 2 s, the next listing marks
+# the index complete, a claim the checker verifies against the store.
+sleep 2.1
+WE_STORE="$tmp/py.store" "$tmp/bin/we-ls" snapshots >/dev/null
+WE_STORE="$tmp/packed.store" "$tmp/bin/we-ls" snapshots >/dev/null
 /usr/bin/python3 scripts/check_format.py --vectors pkg/record/testdata/vectors.json --store "$tmp/py.store" \
-  --index pkg/store/testdata/snapindex-v1.bin --store "$tmp/shallow.store" --store "$tmp/packed.store" --pack pkg/store/testdata/vector.pack --bundle pkg/bundle/testdata/vector.bundle --bundle "$tmp/history.bundle" --bundle "$tmp/snapshot.bundle"
+  --index pkg/store/testdata/snapindex-v2.bin --store "$tmp/shallow.store" --store "$tmp/packed.store" --pack pkg/store/testdata/vector.pack --bundle pkg/bundle/testdata/vector.bundle --bundle "$tmp/history.bundle" --bundle "$tmp/snapshot.bundle"

@@ -78,6 +78,10 @@ func (s *Store) Check(opt CheckOptions) (*CheckReport, error) {
 		rep.Problems = append(rep.Problems, p)
 		mu.Unlock()
 	}
+	// The snapshot index written at the end records the directories as
+	// they were before anything was listed (FORMAT.md §1.5).
+	stamps, stampOK := s.stampSnapshots()
+	at := time.Now()
 	// Open refused links among the store's directories; one made since
 	// is reported (and nothing is removed or moved through it).
 	if err := checkLayout(s.dir); err != nil {
@@ -182,7 +186,10 @@ func (s *Store) Check(opt CheckOptions) (*CheckReport, error) {
 		}
 	}
 	s.checkTemps(opt, rep, add)
-	if err := s.checkSnapIndex(infos, rep); err != nil {
+	if !stampOK || len(rep.Problems) > 0 {
+		stamps = snapStamps{} // a complete index must list every snapshot
+	}
+	if err := s.checkSnapIndex(infos, rep, stamps, at); err != nil {
 		add(Problem{s.SnapIndexPath(), err.Error()})
 	}
 	sort.Slice(rep.Problems, func(i, j int) bool {
@@ -356,25 +363,35 @@ func typedRefs(o record.Object) []typedRef {
 // checkSnapIndex compares the snapshot index with infos, the entries of
 // every sound snapshot, and rewrites it unless they agree. A missing
 // index is written, one that lacks new snapshots or names removed ones is
-// brought up to date, and one that is damaged or says anything else of a
-// snapshot is rebuilt and reported in rep.IndexRepaired. Only a failure
-// to write it where it belongs is returned (as a problem): a read-only
-// store keeps its index as it is.
-func (s *Store) checkSnapIndex(infos []SnapInfo, rep *CheckReport) error {
+// brought up to date, and one that is damaged, says anything else of a
+// snapshot, or claims to be complete and current (FORMAT.md §1.5) without
+// listing exactly infos is rebuilt and reported in rep.IndexRepaired. An
+// index that agrees is rewritten only to be marked complete. stamps and
+// at are as writeSnapIndex takes them. Only a failure to write it where
+// it belongs is returned (as a problem): a read-only store keeps its
+// index as it is.
+func (s *Store) checkSnapIndex(infos []SnapInfo, rep *CheckReport, stamps snapStamps, at time.Time) error {
 	sort.Slice(infos, func(i, j int) bool { return compareHash(infos[i].Hash, infos[j].Hash) < 0 })
-	idx, err := s.ReadSnapIndex()
-	reason := ""
+	var x *SnapIndex
+	var idx []SnapInfo
+	err := s.withSnapIndex(func(b []byte) (err error) {
+		if x, err = ParseSnapIndex(b); err == nil {
+			idx = x.infos()
+		}
+		return err
+	})
+	reason, force := "", true
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
 		reason = err.Error()
 	default:
-		wrong, stale := 0, false
+		wrong, lacks, extra := 0, 0, 0
 		j := 0
 		for i := range idx {
 			for j < len(infos) && compareHash(infos[j].Hash, idx[i].Hash) < 0 {
 				j++
-				stale = true // a snapshot the index lacks
+				lacks++ // a snapshot the index lacks
 			}
 			if j < len(infos) && infos[j].Hash == idx[i].Hash {
 				if !idx[i].Equal(&infos[j]) {
@@ -383,18 +400,23 @@ func (s *Store) checkSnapIndex(infos []SnapInfo, rep *CheckReport) error {
 				j++
 				continue
 			}
-			stale = true // an entry for a snapshot the store does not hold (soundly)
+			extra++ // an entry for a snapshot the store does not hold (soundly)
 		}
-		if j < len(infos) {
-			stale = true
-		}
-		if wrong > 0 {
+		lacks += len(infos) - j
+		current := x.complete && x.stamps == stamps && stamps != (snapStamps{})
+		switch {
+		case wrong > 0:
 			reason = fmt.Sprintf("%d entries disagree with their snapshots", wrong)
-		} else if !stale {
-			return nil
+		case current && lacks+extra > 0:
+			reason = fmt.Sprintf("it claims to list every snapshot, but lacks %d and names %d the store does not hold soundly", lacks, extra)
+		case lacks+extra == 0:
+			if current {
+				return nil
+			}
+			force = false
 		}
 	}
-	err = s.writeSnapIndex(infos)
+	err = s.writeSnapIndex(infos, stamps, at, force)
 	switch {
 	case err == nil:
 		rep.IndexRepaired = reason

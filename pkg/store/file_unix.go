@@ -319,3 +319,18 @@ func lockDir(dir string) (unlock func(), ok bool, err error) {
 func removeDirAt(fd dirHandle, name string) error {
 	return retry(func() error { return unix.Unlinkat(fd, name, unix.AT_REMOVEDIR) })
 }
+
+// statDir is the stamp of directory p (FORMAT.md §1.5): a zero stamp
+// and ok for a directory that does not exist, !ok if p cannot be looked
+// at or is not a directory.
+func statDir(p string) (st dirStamp, ok bool) {
+	var s unix.Stat_t
+	err := retry(func() error { return unix.Lstat(p, &s) })
+	if errors.Is(err, unix.ENOENT) {
+		return dirStamp{}, true
+	}
+	if err != nil || uint32(s.Mode)&unix.S_IFMT != unix.S_IFDIR {
+		return dirStamp{}, false
+	}
+	return dirStamp{Ino: uint64(s.Ino), Size: uint64(s.Size), Mtime: unix.TimespecToNsec(s.Mtim), Ctime: unix.TimespecToNsec(s.Ctim)}, true
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"errors"
 	"slices"
 	"unsafe"
 
@@ -82,6 +83,13 @@ func sortHashList(hs []record.Hash) {
 	}
 	copy(hs, out)
 }
+
+// hugePage is the size of a transparent huge page on amd64 and arm64
+// with 4 KiB pages.
+const hugePage = 2 << 20
+
+// errMapFault reports a mapped file that changed under its reader.
+var errMapFault = errors.New("the file shrank while it was read")
 
 // hugeSlice returns a slice of n zero values of T, which, if it spans
 // more than a megabyte, lies in memory the kernel is asked to back with

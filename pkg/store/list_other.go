@@ -32,3 +32,9 @@ func listLoose(dir string) ([]record.Hash, error) {
 }
 
 func listDirError(k record.Kind, err error) error { return fmt.Errorf("list %ss: %w", k, err) }
+
+// mapPopulate: other systems fault the pages of a mapping in one by one.
+const mapPopulate = 0
+
+// adviseHuge: transparent huge pages are Linux's.
+func adviseHuge(start, end uintptr) {}

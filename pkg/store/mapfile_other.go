@@ -12,7 +12,3 @@ func mapFile(p string, limit int64) ([]byte, func(), error) {
 }
 
 func readMapped(f func() error) error { return f() }
-
-const hugePage = 2 << 20
-
-func adviseHuge(start, end uintptr) {}

@@ -3,7 +3,6 @@
 package store
 
 import (
-	"errors"
 	"runtime/debug"
 
 	"golang.org/x/sys/unix"
@@ -27,15 +26,12 @@ func mapFile(p string, limit int64) (b []byte, unmap func(), err error) {
 	if size == 0 {
 		return nil, func() {}, nil
 	}
-	b, err = unix.Mmap(fd, 0, int(size), unix.PROT_READ, unix.MAP_PRIVATE|unix.MAP_POPULATE)
+	b, err = unix.Mmap(fd, 0, int(size), unix.PROT_READ, unix.MAP_PRIVATE|mapPopulate)
 	if err != nil {
 		return nil, nil, pathErr("mmap", p, err)
 	}
 	return b, func() { unix.Munmap(b) }, nil
 }
-
-// errMapFault reports a mapped file that changed under its reader.
-var errMapFault = errors.New("the file shrank while it was read")
 
 // readMapped runs f on the current goroutine with memory faults turned
 // into a recovered error (errMapFault), so that a mapped file truncated
@@ -53,18 +49,4 @@ func readMapped(f func() error) (err error) {
 		}
 	}()
 	return f()
-}
-
-// hugePage is the size of a transparent huge page on amd64 and arm64
-// with 4 KiB pages.
-const hugePage = 2 << 20
-
-// adviseHuge asks the kernel to back the memory [start, end) (2 MiB
-// aligned) with transparent huge pages, where the system leaves them to
-// madvise (as Debian does). Advice only: nothing changes if the kernel
-// declines.
-func adviseHuge(start, end uintptr) {
-	if end > start {
-		unix.Syscall(unix.SYS_MADVISE, start, end-start, unix.MADV_HUGEPAGE)
-	}
 }

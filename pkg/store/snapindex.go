@@ -2,10 +2,10 @@ package store
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io/fs"
 	"math"
 	"os"
@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/wepipe/wepipe/pkg/record"
 )
@@ -32,15 +33,65 @@ const (
 	snapIndexMagic = "wepipeix"
 	// SnapIndexVersion is the version of the index's byte layout; a file
 	// of another version is ignored (and rewritten), never an error.
-	SnapIndexVersion = 1
+	SnapIndexVersion = 2
 
-	snapIndexHeader = 24
+	snapIndexHeader = 96
 	snapIndexEntry  = 112
-	snapIndexSum    = sha256.Size
+	// snapIndexSum is the trailer: the CRC-32 (IEEE, as zlib's) of the
+	// bytes before it. The index is a cache that we-fsck compares with
+	// the snapshots, so the checksum is there for damage, not for trust:
+	// SHA-256 of a 20,000-snapshot index was a tenth of the listing.
+	snapIndexSum = 4
+	// snapIndexComplete is bit 0 of the header's flags: the entries are
+	// every snapshot of the store when its directories had the stamps the
+	// header holds.
+	snapIndexComplete = 1
 	// maxSnapIndex bounds the file read: 1 GiB holds some 9 million
 	// snapshots. A larger file is ignored, as a damaged one is.
 	maxSnapIndex = 1 << 30
 )
+
+// settleMargin is how long before the moment a writer stamped the
+// directories their last change must lie for it to mark the index
+// complete (FORMAT.md §1.5): a change made after the stamp within the
+// same tick of the file system's clock would leave the stamp as it was,
+// and a tick is at most a few milliseconds on Linux, 1 s or 2 s on file
+// systems with coarse times. Tests change it.
+var settleMargin = 2 * time.Second
+
+// dirStamp is what stat says of a directory (FORMAT.md §1.5): its inode
+// number, size, and modification and change times in nanoseconds. Adding,
+// removing or renaming an entry changes the times; replacing the directory
+// changes the inode. The zero stamp stands for a missing directory.
+type dirStamp struct {
+	Ino, Size    uint64
+	Mtime, Ctime int64
+}
+
+// snapStamps are the stamps of objects/snapshot/ and packs/, the two
+// directories whose entries are the store's snapshots.
+type snapStamps [2]dirStamp
+
+// stampSnapshots stamps the directories that hold snapshots; ok is false
+// where the stamps cannot tell that nothing changed (no change time on
+// this system, a directory that cannot be looked at).
+func (s *Store) stampSnapshots() (st snapStamps, ok bool) {
+	var ok1, ok2 bool
+	st[0], ok1 = statDir(s.kindDir(record.KindSnapshot))
+	st[1], ok2 = statDir(filepath.Join(s.dir, packsDir))
+	return st, ok1 && ok2 && st[0] != (dirStamp{})
+}
+
+// settled reports whether neither directory changed at or after
+// settleMargin before fsNow, a moment on the file system's clock.
+func (st *snapStamps) settled(fsNow int64) bool {
+	for _, d := range st {
+		if d != (dirStamp{}) && max(d.Mtime, d.Ctime) >= fsNow-settleMargin.Nanoseconds() {
+			return false
+		}
+	}
+	return true
+}
 
 // SnapInfo is what the snapshot index holds about one snapshot.
 type SnapInfo struct {
@@ -86,9 +137,16 @@ func badIndex(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrBadIndex, fmt.Sprintf(format, a...))
 }
 
-// EncodeSnapIndex is the index file of infos (FORMAT.md §1.5). It sorts
-// infos by hash; the hashes must be distinct.
+// EncodeSnapIndex is an index file of infos (FORMAT.md §1.5) that claims
+// nothing of the store: its flags and stamps are zero. It sorts infos by
+// hash; the hashes must be distinct.
 func EncodeSnapIndex(infos []SnapInfo) ([]byte, error) {
+	return encodeSnapIndex(infos, snapStamps{}, false)
+}
+
+// encodeSnapIndex is the index file of infos, with the stamps of the
+// directories they were listed from, marked complete if complete.
+func encodeSnapIndex(infos []SnapInfo, stamps snapStamps, complete bool) ([]byte, error) {
 	sort.Slice(infos, func(i, j int) bool { return compareHash(infos[i].Hash, infos[j].Hash) < 0 })
 	np := 0
 	tools := map[string]int{}
@@ -121,6 +179,20 @@ func EncodeSnapIndex(infos []SnapInfo) ([]byte, error) {
 	b = le.AppendUint32(b, uint32(len(infos)))
 	b = le.AppendUint32(b, uint32(np))
 	b = le.AppendUint32(b, uint32(len(strs)))
+	var flags uint32
+	if complete {
+		flags |= snapIndexComplete
+	} else {
+		stamps = snapStamps{} // claims nothing
+	}
+	b = le.AppendUint32(b, flags)
+	b = le.AppendUint32(b, 0)
+	for _, d := range stamps {
+		b = le.AppendUint64(b, d.Ino)
+		b = le.AppendUint64(b, d.Size)
+		b = le.AppendUint64(b, uint64(d.Mtime))
+		b = le.AppendUint64(b, uint64(d.Ctime))
+	}
 	poff := 0
 	for i := range infos {
 		in := &infos[i]
@@ -148,105 +220,270 @@ func EncodeSnapIndex(infos []SnapInfo) ([]byte, error) {
 		}
 	}
 	b = append(b, strs...)
-	sum := sha256.Sum256(b)
-	return append(b, sum[:]...), nil
+	return binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b)), nil
 }
 
-// DecodeSnapIndex decodes and validates an index file: its checksum,
-// version, sizes, order and every offset. Any inconsistency is an error
-// wrapping ErrBadIndex; memory stays bounded by len(b) whatever the file
-// claims. The entries are sorted by hash and share one array of parents.
-func DecodeSnapIndex(b []byte) ([]SnapInfo, error) {
+// SnapIndex is a snapshot index file read in place (FORMAT.md §1.5),
+// validated whole by ParseSnapIndex: its accessors index entries 0 …
+// Len()−1 without further checks. It refers to the bytes it was parsed
+// from.
+type SnapIndex struct {
+	n     int
+	ents  []byte
+	parea []byte
+	strs  []byte
+	// toolKeys are the distinct (offset<<32 | length) of the entries'
+	// tools, toolStrs the names: an index holds a handful, so Tool scans
+	// them (a map lookup a row was a tenth of formatting a listing).
+	toolKeys []uint64
+	toolStrs []string
+	toolMap  map[uint64]int // toolKeys' positions, once there are many
+	complete bool
+	stamps   snapStamps
+}
+
+// ParseSnapIndex validates an index file: its checksum, version, sizes,
+// flags, order and every offset. Any inconsistency is an error wrapping
+// ErrBadIndex; memory stays bounded by len(b) whatever the file claims.
+func ParseSnapIndex(b []byte) (*SnapIndex, error) {
 	le := binary.LittleEndian
-	if len(b) < snapIndexHeader+snapIndexSum || string(b[:8]) != snapIndexMagic {
+	if len(b) < 12 || string(b[:8]) != snapIndexMagic {
 		return nil, badIndex("not a snapshot index")
 	}
 	if v := le.Uint32(b[8:]); v != SnapIndexVersion {
 		return nil, badIndex("version %d, this build reads %d", v, SnapIndexVersion)
+	}
+	if len(b) < snapIndexHeader+snapIndexSum {
+		return nil, badIndex("%d bytes, shorter than a header", len(b))
 	}
 	n, np, ns := uint64(le.Uint32(b[12:])), uint64(le.Uint32(b[16:])), uint64(le.Uint32(b[20:]))
 	if want := snapIndexHeader + n*snapIndexEntry + np*32 + ns + snapIndexSum; want != uint64(len(b)) {
 		return nil, badIndex("%d bytes, the header implies %d", len(b), want)
 	}
 	body := b[:len(b)-snapIndexSum]
-	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], b[len(body):]) {
+	if crc32.ChecksumIEEE(body) != le.Uint32(b[len(body):]) {
 		return nil, badIndex("checksum mismatch")
 	}
-	ents := body[snapIndexHeader : snapIndexHeader+n*snapIndexEntry]
-	parea := body[snapIndexHeader+n*snapIndexEntry : snapIndexHeader+n*snapIndexEntry+np*32]
-	strs := body[len(body)-int(ns):]
-	parents := hugeSlice[record.Hash](int(np))
-	for i := range parents {
-		copy(parents[i][:], parea[32*i:])
+	flags := le.Uint32(b[24:])
+	if flags&^snapIndexComplete != 0 || le.Uint32(b[28:]) != 0 {
+		return nil, badIndex("unknown flags %#x", flags&^snapIndexComplete)
 	}
-	out := hugeSlice[SnapInfo](int(n))
-	tools := map[uint64]string{}
-	for i := range out {
-		e := ents[i*snapIndexEntry : (i+1)*snapIndexEntry]
-		in := &out[i]
-		copy(in.Hash[:], e[0:32])
-		copy(in.System[:], e[32:64])
-		if i > 0 && compareHash(out[i-1].Hash, in.Hash) >= 0 {
+	x := &SnapIndex{
+		n:        int(n),
+		ents:     body[snapIndexHeader : snapIndexHeader+n*snapIndexEntry],
+		parea:    body[snapIndexHeader+n*snapIndexEntry : snapIndexHeader+n*snapIndexEntry+np*32],
+		strs:     body[len(body)-int(ns):],
+		complete: flags&snapIndexComplete != 0,
+	}
+	for d := range x.stamps {
+		o := b[32+32*d:]
+		x.stamps[d] = dirStamp{Ino: le.Uint64(o), Size: le.Uint64(o[8:]), Mtime: int64(le.Uint64(o[16:])), Ctime: int64(le.Uint64(o[24:]))}
+	}
+	if !x.complete && x.stamps != (snapStamps{}) {
+		return nil, badIndex("stamps in an index that is not complete")
+	}
+	var toolBytes uint64
+	for i := 0; i < x.n; i++ {
+		e := x.ents[i*snapIndexEntry : (i+1)*snapIndexEntry]
+		if i > 0 && bytes.Compare(x.ents[(i-1)*snapIndexEntry:(i-1)*snapIndexEntry+32], e[:32]) >= 0 {
 			return nil, badIndex("entry %d: not in hash order", i)
 		}
-		in.Cycle = le.Uint64(e[64:])
-		in.Weight = math.Float64frombits(le.Uint64(e[72:]))
-		in.Walkers = int(le.Uint32(e[80:]))
 		poff, pn := uint64(le.Uint32(e[84:])), uint64(le.Uint32(e[88:]))
 		if poff+pn > np {
 			return nil, badIndex("entry %d: parents %d+%d beyond %d", i, poff, pn, np)
-		}
-		if pn > 0 {
-			in.Parents = parents[poff : poff+pn : poff+pn]
 		}
 		toff, tlen := uint64(le.Uint32(e[92:])), uint64(le.Uint32(e[96:]))
 		if toff+tlen > ns {
 			return nil, badIndex("entry %d: tool %d+%d beyond %d", i, toff, tlen, ns)
 		}
-		key := toff<<32 | tlen
-		t, ok := tools[key]
-		if !ok {
-			t = string(strs[toff : toff+tlen])
-			tools[key] = t
+		if key := toff<<32 | tlen; x.toolAt(key) < 0 {
+			// Distinct names are copied: bounded by the strings area,
+			// else overlapping ranges could claim its size squared.
+			if toolBytes += tlen; toolBytes > ns {
+				return nil, badIndex("entry %d: the distinct tools' lengths exceed the strings area", i)
+			}
+			x.toolKeys = append(x.toolKeys, key)
+			x.toolStrs = append(x.toolStrs, string(x.strs[toff:toff+tlen]))
+			switch {
+			case x.toolMap != nil:
+				x.toolMap[key] = len(x.toolKeys) - 1
+			case len(x.toolKeys) > 16:
+				x.toolMap = make(map[uint64]int, 32)
+				for j, k := range x.toolKeys {
+					x.toolMap[k] = j
+				}
+			}
 		}
-		in.Tool = t
 		si, sc, st := le.Uint32(e[100:]), le.Uint32(e[104:]), le.Uint32(e[108:])
 		switch {
 		case sc == 0 && (si != 0 || st != 0):
 			return nil, badIndex("entry %d: shard %d/0", i, si)
 		case sc > math.MaxInt32 || st > math.MaxInt32 || sc > 0 && si >= sc:
 			return nil, badIndex("entry %d: shard %d/%d of %d", i, si, sc, st)
-		case sc > 0:
-			in.Shard = &record.Shard{Index: int(si), Count: int(sc), Total: int(st)}
 		}
 	}
-	return out, nil
+	return x, nil
+}
+
+// Len is the number of entries.
+func (x *SnapIndex) Len() int { return x.n }
+
+func (x *SnapIndex) ent(i int) []byte { return x.ents[i*snapIndexEntry : (i+1)*snapIndexEntry] }
+
+// HashBytes is entry i's snapshot hash, in the file's bytes.
+func (x *SnapIndex) HashBytes(i int) []byte { return x.ent(i)[0:32:32] }
+
+// Hash is entry i's snapshot hash.
+func (x *SnapIndex) Hash(i int) (h record.Hash) {
+	copy(h[:], x.ent(i))
+	return h
+}
+
+// System is entry i's system.
+func (x *SnapIndex) System(i int) (h record.Hash) {
+	copy(h[:], x.ent(i)[32:])
+	return h
+}
+
+// Cycle is entry i's cycle.
+func (x *SnapIndex) Cycle(i int) uint64 { return binary.LittleEndian.Uint64(x.ent(i)[64:]) }
+
+// Weight is the sum of entry i's walkers' weights.
+func (x *SnapIndex) Weight(i int) float64 {
+	return math.Float64frombits(binary.LittleEndian.Uint64(x.ent(i)[72:]))
+}
+
+// Walkers is entry i's number of walkers.
+func (x *SnapIndex) Walkers(i int) int { return int(binary.LittleEndian.Uint32(x.ent(i)[80:])) }
+
+// Tool is the tool that made entry i's snapshot.
+func (x *SnapIndex) Tool(i int) string {
+	e := x.ent(i)
+	return x.toolStrs[x.toolAt(uint64(binary.LittleEndian.Uint32(e[92:]))<<32|uint64(binary.LittleEndian.Uint32(e[96:])))]
+}
+
+// toolAt is the position of key among toolKeys, or -1.
+func (x *SnapIndex) toolAt(key uint64) int {
+	if x.toolMap != nil {
+		if j, ok := x.toolMap[key]; ok {
+			return j
+		}
+		return -1
+	}
+	for j, k := range x.toolKeys {
+		if k == key {
+			return j
+		}
+	}
+	return -1
+}
+
+// Shard is entry i's shard, if its snapshot is one.
+func (x *SnapIndex) Shard(i int) (record.Shard, bool) {
+	e := x.ent(i)
+	le := binary.LittleEndian
+	if sc := le.Uint32(e[104:]); sc > 0 {
+		return record.Shard{Index: int(le.Uint32(e[100:])), Count: int(sc), Total: int(le.Uint32(e[108:]))}, true
+	}
+	return record.Shard{}, false
+}
+
+// NumParents is the number of entry i's parents.
+func (x *SnapIndex) NumParents(i int) int { return int(binary.LittleEndian.Uint32(x.ent(i)[88:])) }
+
+// ParentBytes is entry i's parent k, in the file's bytes.
+func (x *SnapIndex) ParentBytes(i, k int) []byte {
+	o := 32 * (int(binary.LittleEndian.Uint32(x.ent(i)[84:])) + k)
+	return x.parea[o : o+32 : o+32]
+}
+
+// Info is entry i as a SnapInfo.
+func (x *SnapIndex) Info(i int) SnapInfo {
+	in := SnapInfo{Hash: x.Hash(i), System: x.System(i), Cycle: x.Cycle(i), Weight: x.Weight(i), Walkers: x.Walkers(i), Tool: x.Tool(i)}
+	if sh, ok := x.Shard(i); ok {
+		in.Shard = &sh
+	}
+	if np := x.NumParents(i); np > 0 {
+		in.Parents = make([]record.Hash, np)
+		for k := range in.Parents {
+			copy(in.Parents[k][:], x.ParentBytes(i, k))
+		}
+	}
+	return in
+}
+
+// infos decodes every entry; the entries share one array of parents.
+func (x *SnapIndex) infos() []SnapInfo {
+	parents := hugeSlice[record.Hash](len(x.parea) / 32)
+	for i := range parents {
+		copy(parents[i][:], x.parea[32*i:])
+	}
+	out := hugeSlice[SnapInfo](x.n)
+	le := binary.LittleEndian
+	for i := range out {
+		e := x.ent(i)
+		in := &out[i]
+		copy(in.Hash[:], e[0:32])
+		copy(in.System[:], e[32:64])
+		in.Cycle = le.Uint64(e[64:])
+		in.Weight = math.Float64frombits(le.Uint64(e[72:]))
+		in.Walkers = int(le.Uint32(e[80:]))
+		if poff, pn := le.Uint32(e[84:]), le.Uint32(e[88:]); pn > 0 {
+			in.Parents = parents[poff : poff+pn : poff+pn]
+		}
+		in.Tool = x.Tool(i)
+		if sh, ok := x.Shard(i); ok {
+			in.Shard = &sh
+		}
+	}
+	return out
+}
+
+// DecodeSnapIndex decodes and validates an index file (ParseSnapIndex):
+// the entries sorted by hash, sharing one array of parents.
+func DecodeSnapIndex(b []byte) ([]SnapInfo, error) {
+	x, err := ParseSnapIndex(b)
+	if err != nil {
+		return nil, err
+	}
+	return x.infos(), nil
 }
 
 // SnapIndexPath is the file of the snapshot index.
 func (s *Store) SnapIndexPath() string { return filepath.Join(s.dir, indexDir, snapIndexName) }
+
+// withSnapIndex maps the snapshot index and runs f on the mapped bytes,
+// with a file truncated under it (SIGBUS) made an error wrapping
+// ErrBadIndex. A missing, unreadable or oversized index is an error.
+func (s *Store) withSnapIndex(f func(b []byte) error) error {
+	b, unmap, err := mapFile(s.SnapIndexPath(), maxSnapIndex)
+	if err != nil {
+		if tl := (*tooLargeError)(nil); errors.As(err, &tl) {
+			return badIndex("%d bytes exceeds the limit of %d", tl.size, maxSnapIndex)
+		}
+		return err
+	}
+	defer unmap()
+	err = readMapped(func() error { return f(b) })
+	if errors.Is(err, errMapFault) {
+		return badIndex("%v", err)
+	}
+	return err
+}
 
 // ReadSnapIndex reads and validates the snapshot index as it is, without
 // listing the store: entries sorted by hash, for callers that verify what
 // they take from it by reading the objects (lineage walks predict a chain
 // and load it). A missing, unreadable or invalid index is an error.
 func (s *Store) ReadSnapIndex() ([]SnapInfo, error) {
-	b, unmap, err := mapFile(s.SnapIndexPath(), maxSnapIndex)
-	if err != nil {
-		if tl := (*tooLargeError)(nil); errors.As(err, &tl) {
-			return nil, badIndex("%d bytes exceeds the limit of %d", tl.size, maxSnapIndex)
-		}
-		return nil, err
-	}
-	defer unmap()
 	var infos []SnapInfo
-	err = readMapped(func() (err error) {
-		infos, err = DecodeSnapIndex(b)
+	err := s.withSnapIndex(func(b []byte) error {
+		x, err := ParseSnapIndex(b)
+		if err == nil {
+			infos = x.infos()
+		}
 		return err
 	})
-	if errors.Is(err, errMapFault) {
-		return nil, badIndex("%v", err)
-	}
 	return infos, err
 }
 
@@ -288,38 +525,120 @@ func IndexOf(infos []SnapInfo, h record.Hash) int {
 
 // Snapshots returns the index entry of every snapshot the store lists,
 // sorted by hash, and an error for each snapshot that cannot be read
-// ("load snapshot HASH: …", in hash order), which is left out. It takes
-// entries from the snapshot index for the hashes the listing holds and
-// decodes the others (in parallel); when it decoded any or the index
-// names snapshots the store no longer holds, it rewrites the index
-// (atomically; a store it cannot write to is only read). err is for the
-// store as a whole (its snapshot directory cannot be listed).
+// ("load snapshot HASH: …", in hash order), which is left out. When the
+// snapshot index is complete and current (FORMAT.md §1.5) it is all that
+// is read; otherwise Snapshots lists the store, takes entries from the
+// index for the hashes the listing holds and decodes the others (in
+// parallel), and when it decoded any, the index names snapshots the store
+// no longer holds, or the index could now be marked complete, it rewrites
+// the index (atomically; a store it cannot write to is only read). err
+// is for the store as a whole (its snapshot directory cannot be listed).
 func (s *Store) Snapshots() (infos []SnapInfo, bad []error, err error) {
+	var fromIndex []SnapInfo
+	infos, bad, used, err := s.listSnapshots(func(x *SnapIndex) error {
+		fromIndex = x.infos()
+		return nil
+	})
+	if used {
+		return fromIndex, nil, err
+	}
+	return infos, bad, err
+}
+
+// ViewSnapshots runs f on an index of every snapshot the store lists,
+// sorted by hash, and returns, as Snapshots does, an error for each
+// snapshot that cannot be read (left out of it). When the snapshot index
+// is complete and current, f reads the file itself, mapped, and nothing
+// else of the store is read; otherwise the store is listed as Snapshots
+// lists it and f reads an index made in memory. f must not keep x, or the
+// bytes its accessors return, past its return. An error of f is returned
+// as err.
+func (s *Store) ViewSnapshots(f func(x *SnapIndex) error) (bad []error, err error) {
+	infos, bad, used, err := s.listSnapshots(f)
+	if used || err != nil {
+		return bad, err
+	}
+	b, err := EncodeSnapIndex(infos)
+	if err != nil {
+		return bad, err
+	}
+	x, err := ParseSnapIndex(b)
+	if err != nil {
+		return bad, err
+	}
+	return bad, f(x)
+}
+
+// listSnapshots runs fresh on the snapshot index if it is complete and
+// current: its writer marked it complete and the directories that hold
+// snapshots have the stamps it records (FORMAT.md §1.5). Then used is
+// true and err is fresh's. Otherwise it lists the store as Snapshots
+// says and returns the entries and the unreadable snapshots.
+func (s *Store) listSnapshots(fresh func(x *SnapIndex) error) (infos []SnapInfo, bad []error, used bool, err error) {
+	// Stamped before anything is listed: a snapshot added after this
+	// changes the directory, and the stamp no longer matches.
+	stamps, stampOK := s.stampSnapshots()
+	at := time.Now()
+	var idx *SnapIndex
+	var idxInfos []SnapInfo
+	done := make(chan struct{})
+	var b []byte
+	unmap := func() {}
+	mb, mu, merr := mapFile(s.SnapIndexPath(), maxSnapIndex)
+	if merr == nil {
+		b, unmap = mb, mu
+	}
+	defer unmap()
+	if stampOK && headerCurrent(b, stamps) {
+		err := readMapped(func() error {
+			x, perr := ParseSnapIndex(b)
+			if perr != nil {
+				return nil // damaged: listed the long way, and rewritten
+			}
+			used = true
+			return fresh(x)
+		})
+		if used {
+			if errors.Is(err, errMapFault) {
+				err = badIndex("%v", err)
+			}
+			return nil, nil, true, err
+		}
+	}
 	// Listing the directory (system calls) and reading the index (a read,
 	// its checksum, decoding) take about as long: they run side by side.
-	var idx []SnapInfo
-	done := make(chan struct{})
 	go func() {
-		idx, _ = s.ReadSnapIndex()
-		close(done)
+		defer close(done)
+		readMapped(func() error {
+			x, perr := ParseSnapIndex(b)
+			if perr == nil {
+				idx, idxInfos = x, x.infos()
+			}
+			return nil
+		})
 	}()
 	hs, err := s.List(record.KindSnapshot)
 	<-done
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	if sameHashes(idx, hs) {
-		return idx, nil, nil // the common case: nothing to copy or decode
+	if sameHashes(idxInfos, hs) {
+		// Nothing to copy or decode; the file is rewritten only to be
+		// marked complete.
+		if stampOK && (idx == nil || !idx.complete || idx.stamps != stamps) {
+			s.writeSnapIndex(idxInfos, stamps, at, false)
+		}
+		return idxInfos, nil, false, nil
 	}
 	infos = make([]SnapInfo, len(hs))
 	var todo []int
 	j := 0
 	for i, h := range hs {
-		for j < len(idx) && compareHash(idx[j].Hash, h) < 0 {
+		for j < len(idxInfos) && compareHash(idxInfos[j].Hash, h) < 0 {
 			j++
 		}
-		if j < len(idx) && idx[j].Hash == h {
-			infos[i] = idx[j]
+		if j < len(idxInfos) && idxInfos[j].Hash == h {
+			infos[i] = idxInfos[j]
 			j++
 			continue
 		}
@@ -343,10 +662,32 @@ func (s *Store) Snapshots() (infos []SnapInfo, bad []error, err error) {
 		}
 		good = append(good, infos[i])
 	}
-	if len(good) != len(idx) || len(todo) > len(bad) {
-		s.writeSnapIndex(good)
+	if len(good) != len(idxInfos) || len(todo) > len(bad) {
+		if !stampOK || len(bad) > 0 {
+			// An index that lacks an unreadable snapshot must not be
+			// taken for the whole listing, which reports it.
+			stamps = snapStamps{}
+		}
+		s.writeSnapIndex(good, stamps, at, true)
 	}
-	return good, bad, nil
+	return good, bad, false, nil
+}
+
+// headerCurrent reports whether index file b says it is complete and
+// records stamps, reading its header only (the checksum is checked after).
+func headerCurrent(b []byte, stamps snapStamps) bool {
+	if len(b) < snapIndexHeader || string(b[:8]) != snapIndexMagic || binary.LittleEndian.Uint32(b[8:]) != SnapIndexVersion ||
+		binary.LittleEndian.Uint32(b[24:])&snapIndexComplete == 0 {
+		return false
+	}
+	le := binary.LittleEndian
+	for d, st := range stamps {
+		o := b[32+32*d:]
+		if (dirStamp{Ino: le.Uint64(o), Size: le.Uint64(o[8:]), Mtime: int64(le.Uint64(o[16:])), Ctime: int64(le.Uint64(o[24:]))}) != st {
+			return false
+		}
+	}
+	return true
 }
 
 // sameHashes reports whether the entries are those of hs, in order.
@@ -365,8 +706,26 @@ func sameHashes(infos []SnapInfo, hs []record.Hash) bool {
 // writeSnapIndex replaces the snapshot index by one of infos (sorted by
 // hash), ignoring failures: the index is a cache, and a read-only store
 // is listed by decoding. No fsync: a crash loses at most the cache.
-func (s *Store) writeSnapIndex(infos []SnapInfo) error {
-	b, err := EncodeSnapIndex(slices.Clone(infos))
+// stamps are those of the directories infos were listed from, taken at
+// local time at before the listing (zero: no claim); the index is marked
+// complete if they settled before that moment (FORMAT.md §1.5), which is
+// taken on the file system's own clock: the change time of a file made
+// now in tmp/, less the time elapsed since at. Unless the file changes or
+// force is set, it is written only to be marked complete.
+func (s *Store) writeSnapIndex(infos []SnapInfo, stamps snapStamps, at time.Time, force bool) error {
+	complete := false
+	if stamps != (snapStamps{}) {
+		if now, ok := s.fsNow(); ok && stamps.settled(now-time.Since(at).Nanoseconds()) {
+			complete = true
+		}
+	}
+	if !complete {
+		stamps = snapStamps{}
+		if !force {
+			return nil
+		}
+	}
+	b, err := encodeSnapIndex(slices.Clone(infos), stamps, complete)
 	if err != nil {
 		return err
 	}
@@ -378,4 +737,21 @@ func (s *Store) writeSnapIndex(infos []SnapInfo) error {
 		err = writeAtomic(filepath.Join(s.dir, tmpDir), s.SnapIndexPath(), b, false)
 	}
 	return err
+}
+
+// fsNow is the time now on the clock of the file system that holds the
+// store: the modification time of a file it creates in tmp/ (and
+// removes), which is the directories' clock even where the file system
+// is another machine's (NFS).
+func (s *Store) fsNow() (int64, bool) {
+	p := tmpName(filepath.Join(s.dir, tmpDir), "clock")
+	if err := createFile(p, nil, 0o644, false); err != nil {
+		return 0, false
+	}
+	defer os.Remove(p)
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return 0, false
+	}
+	return fi.ModTime().UnixNano(), true
 }

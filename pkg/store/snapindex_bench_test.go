@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/wepipe/wepipe/pkg/record"
 )
@@ -86,8 +87,9 @@ func buildChainStore(tb testing.TB, dir string, n int) *Store {
 // BenchmarkSnapshotIndex lists the snapshots of a store of
 // benchSnapshots snapshots: "cold" decodes every snapshot (no index, none
 // written), "rebuild" decodes them and writes the index, "warm" reads
-// the index and lists the directory, "decode" decodes the index file
-// alone and "list" lists the directory alone. WE_BENCH_INDEX_STORE keeps
+// an index that is current but not complete and lists the directory,
+// "complete" reads a complete index alone (FORMAT.md §1.5), "decode"
+// decodes the index file alone and "list" lists the directory alone. WE_BENCH_INDEX_STORE keeps
 // (and reuses) the store there, for scripts/bench/index.sh.
 func BenchmarkSnapshotIndex(b *testing.B) {
 	dir := os.Getenv("WE_BENCH_INDEX_STORE")
@@ -123,11 +125,48 @@ func BenchmarkSnapshotIndex(b *testing.B) {
 		}
 	})
 	b.Run("warm", func(b *testing.B) {
+		// An index current but not complete (written within
+		// settleMargin of a change): the directory is listed beside it.
+		infos, _, _ := s.Snapshots()
+		if err := s.writeSnapIndex(infos, snapStamps{}, time.Now(), true); err != nil {
+			b.Fatal(err)
+		}
+		old := settleMargin
+		settleMargin = 1 << 62
+		defer func() { settleMargin = old }()
 		for b.Loop() {
 			if infos, bad, err := s.Snapshots(); err != nil || len(bad) > 0 || len(infos) < n {
 				b.Fatal(err, bad, len(infos))
 			}
 		}
+	})
+	// "complete" serves the listing from a complete index alone, as
+	// `we-ls snapshots` does (ViewSnapshots, nothing decoded) and as
+	// `we-ls runs` and the lineage tools do (Snapshots, every entry
+	// decoded), as on a store whose run ended more than settleMargin ago.
+	b.Run("complete", func(b *testing.B) {
+		old := settleMargin
+		settleMargin = -time.Hour
+		defer func() { settleMargin = old }()
+		s.Snapshots()
+		if _, _, used, _ := s.listSnapshots(func(*SnapIndex) error { return nil }); !used {
+			b.Fatal("the index was not marked complete")
+		}
+		b.Run("view", func(b *testing.B) {
+			for b.Loop() {
+				m := 0
+				if _, err := s.ViewSnapshots(func(x *SnapIndex) error { m = x.Len(); return nil }); err != nil || m < n {
+					b.Fatal(err, m)
+				}
+			}
+		})
+		b.Run("decode", func(b *testing.B) {
+			for b.Loop() {
+				if infos, bad, err := s.Snapshots(); err != nil || len(bad) > 0 || len(infos) < n {
+					b.Fatal(err, bad, len(infos))
+				}
+			}
+		})
 	})
 	b.Run("decode", func(b *testing.B) {
 		if _, _, err := s.Snapshots(); err != nil {

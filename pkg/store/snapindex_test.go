@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,7 +17,11 @@ import (
 	"github.com/wepipe/wepipe/pkg/record"
 )
 
-const indexVector = "testdata/snapindex-v1.bin"
+const indexVector = "testdata/snapindex-v2.bin"
+
+// vectorStamps are the directory stamps of the test vector: objects/snapshot/
+// as some ext4 directory, and no packs/.
+var vectorStamps = snapStamps{{Ino: 1234567, Size: 4096, Mtime: 1764720000123456789, Ctime: 1764720000223456789}}
 
 // vectorInfos are the entries of the snapshot index test vector
 // (FORMAT.md §1.5): a root, a step, shard 1 of 2 of that step and a merge
@@ -55,7 +60,7 @@ func sameInfos(t *testing.T, got, want []SnapInfo) {
 // vector of FORMAT.md §1.5 and reads it back (scripts/check_format.py
 // --index reads it independently).
 func TestSnapIndexVector(t *testing.T) {
-	b, err := EncodeSnapIndex(vectorInfos())
+	b, err := encodeSnapIndex(vectorInfos(), vectorStamps, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +81,11 @@ func TestSnapIndexVector(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameInfos(t, got, sortedInfos(vectorInfos()))
-	if len(file) != 24+4*112+4*32+len("we-initwe-stepwe-merge")+32 {
+	x, err := ParseSnapIndex(file)
+	if err != nil || !x.complete || x.stamps != vectorStamps {
+		t.Errorf("vector: complete %v, stamps %+v, err %v; want complete, %+v", x != nil && x.complete, x, err, vectorStamps)
+	}
+	if len(file) != 96+4*112+4*32+len("we-initwe-stepwe-merge")+4 {
 		t.Errorf("vector of %d bytes, FORMAT.md §1.5 gives its layout", len(file))
 	}
 }
@@ -84,22 +93,20 @@ func TestSnapIndexVector(t *testing.T) {
 // TestSnapIndexDamage: every way the file can be wrong makes it unusable,
 // never a crash and never entries taken from it.
 func TestSnapIndexDamage(t *testing.T) {
-	good, err := EncodeSnapIndex(vectorInfos())
+	good, err := encodeSnapIndex(vectorInfos(), vectorStamps, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resum := func(b []byte) []byte {
 		b = slices.Clone(b)
-		sum := sha256Sum(b[:len(b)-32])
-		copy(b[len(b)-32:], sum[:])
-		return b
+		return resumIndex(b)
 	}
 	set32 := func(off int, v uint32) []byte {
 		b := slices.Clone(good)
 		binary.LittleEndian.PutUint32(b[off:], v)
 		return resum(b)
 	}
-	entry := func(i, field int) int { return 24 + i*112 + field }
+	entry := func(i, field int) int { return 96 + i*112 + field }
 	swapped := slices.Clone(good)
 	e0, e1 := swapped[entry(0, 0):entry(1, 0)], swapped[entry(1, 0):entry(2, 0)]
 	tmp := slices.Clone(e0)
@@ -108,7 +115,12 @@ func TestSnapIndexDamage(t *testing.T) {
 	cases := map[string][]byte{
 		"empty":             nil,
 		"magic":             append([]byte("WEPIPEIX"), good[8:]...),
-		"version 2":         set32(8, 2),
+		"version 1":         set32(8, 1),
+		"version 3":         set32(8, 3),
+		"short header":      resum(append(slices.Clone(good[:40]), make([]byte, 32)...)),
+		"unknown flag":      set32(24, 3),
+		"stamps, no flag":   set32(24, 0),
+		"reserved":          set32(28, 1),
 		"truncated":         good[:len(good)-1],
 		"one byte more":     append(slices.Clone(good), 0),
 		"flipped byte":      func() []byte { b := slices.Clone(good); b[100] ^= 1; return b }(),
@@ -123,6 +135,7 @@ func TestSnapIndexDamage(t *testing.T) {
 		"shard index":       set32(entry(0, 100), 7),
 		"shard beyond":      func() []byte { b := set32(entry(0, 104), 2); b = resumPut(b, entry(0, 100), 2); return b }(),
 		"shard count huge":  set32(entry(0, 104), math.MaxUint32),
+		"tools overlap":     resumPut(set32(entry(1, 96), 22), entry(1, 92), 0),
 		"out of hash order": resum(swapped),
 	}
 	for name, b := range cases {
@@ -132,13 +145,16 @@ func TestSnapIndexDamage(t *testing.T) {
 	}
 }
 
-func sha256Sum(b []byte) [32]byte { return record.Sum(b) }
+// resumIndex sets the checksum of index file b to its bytes' (b is
+// changed).
+func resumIndex(b []byte) []byte {
+	binary.LittleEndian.PutUint32(b[len(b)-4:], crc32.ChecksumIEEE(b[:len(b)-4]))
+	return b
+}
 
 func resumPut(b []byte, off int, v uint32) []byte {
 	binary.LittleEndian.PutUint32(b[off:], v)
-	sum := sha256Sum(b[:len(b)-32])
-	copy(b[len(b)-32:], sum[:])
-	return b
+	return resumIndex(b)
 }
 
 // chainStore writes a small store: a system, states and n snapshots in a
@@ -360,64 +376,118 @@ func TestSnapIndexCheck(t *testing.T) {
 
 // TestSnapIndexMatchesDecoding is the property: for any store of chains
 // and merges, with any subset of its snapshots in the index (a stale
-// one), the listing equals the listing by decoding, and the index left
-// behind holds every snapshot.
+// one), some removed and some packed, the listing equals the listing by
+// decoding, and the index left behind holds every snapshot. Settled, the
+// directories count as unchanged for long (a run that ended): the index
+// is then marked complete, and the listing after it is served by the
+// index alone, with the same entries.
 func TestSnapIndexMatchesDecoding(t *testing.T) {
-	s := newStore(t)
-	r := stream(t.Name(), 0)
-	st := mustPut(t, s, makeState(r, 2))
-	sys := mustPut(t, s, makeSystem(2, st))
-	rapid.Check(t, func(rt *rapid.T) {
-		os.Remove(s.SnapIndexPath())
-		hs, _ := s.List(record.KindSnapshot)
-		for _, h := range hs {
-			os.Remove(s.Path(record.KindSnapshot, h))
-		}
-		var all []record.Hash
-		n := rapid.IntRange(0, 20).Draw(rt, "snapshots")
-		for i := 0; i < n; i++ {
-			var parents []record.Hash
-			if len(all) > 0 {
-				np := rapid.IntRange(0, min(3, len(all))).Draw(rt, "parents")
-				for k := 0; k < np; k++ {
-					parents = append(parents, all[rapid.IntRange(0, len(all)-1).Draw(rt, "parent")])
+	for _, settled := range []bool{false, true} {
+		t.Run(map[bool]string{false: "active", true: "settled"}[settled], func(t *testing.T) {
+			if settled {
+				settleAll(t)
+			}
+			s := newStore(t)
+			state := makeState(stream(t.Name(), 0), 2)
+			st := mustPut(t, s, state)
+			system := makeSystem(2, st)
+			sys := mustPut(t, s, system)
+			rapid.Check(t, func(rt *rapid.T) {
+				os.Remove(s.SnapIndexPath())
+				hs, _ := s.List(record.KindSnapshot)
+				for _, h := range hs {
+					os.Remove(s.Path(record.KindSnapshot, h))
 				}
-			}
-			sn := makeSnapshot(rapid.Uint64Range(0, 5).Draw(rt, "cycle"), sys, []record.Hash{st}, nil, parents...)
-			sn.Op.Tool = rapid.SampledFrom([]string{"we-init", "we-step", "we-resample", "we-merge"}).Draw(rt, "tool")
-			if rapid.Bool().Draw(rt, "shard") {
-				sn.Shard = &record.Shard{Index: 0, Count: 2, Total: 2}
-				sn.Walkers[0].Weight = 0.5
-			}
-			h, err := s.PutAfter(sn, map[record.Hash]bool{st: true, sys: true})
-			if err != nil {
-				rt.Fatal(err)
-			}
-			all = append(all, h)
-			if rapid.Bool().Draw(rt, "index now") {
-				if _, _, err := s.Snapshots(); err != nil {
-					rt.Fatal(err)
+				removePacks(t, s)
+				mustPut(t, s, state) // if it was packed
+				mustPut(t, s, system)
+				var all []record.Hash
+				n := rapid.IntRange(0, 20).Draw(rt, "snapshots")
+				for i := 0; i < n; i++ {
+					var parents []record.Hash
+					if len(all) > 0 {
+						np := rapid.IntRange(0, min(3, len(all))).Draw(rt, "parents")
+						for k := 0; k < np; k++ {
+							parents = append(parents, all[rapid.IntRange(0, len(all)-1).Draw(rt, "parent")])
+						}
+					}
+					sn := makeSnapshot(rapid.Uint64Range(0, 5).Draw(rt, "cycle"), sys, []record.Hash{st}, nil, parents...)
+					sn.Op.Tool = rapid.SampledFrom([]string{"we-init", "we-step", "we-resample", "we-merge"}).Draw(rt, "tool")
+					if rapid.Bool().Draw(rt, "shard") {
+						sn.Shard = &record.Shard{Index: 0, Count: 2, Total: 2}
+						sn.Walkers[0].Weight = 0.5
+					}
+					h, err := s.PutAfter(sn, map[record.Hash]bool{st: true, sys: true})
+					if err != nil {
+						rt.Fatal(err)
+					}
+					all = append(all, h)
+					switch rapid.IntRange(0, 4).Draw(rt, "then") {
+					case 0, 1:
+						if _, _, err := s.Snapshots(); err != nil {
+							rt.Fatal(err)
+						}
+					case 2:
+						if _, err := s.Pack(PackOptions{}); err != nil {
+							rt.Fatal(err)
+						}
+					}
 				}
-			}
+				// Some loose snapshots removed (packed ones stay), after
+				// their children were written, which need their parents.
+				for k := rapid.IntRange(0, 2).Draw(rt, "removals"); k > 0 && len(all) > 0; k-- {
+					os.Remove(s.Path(record.KindSnapshot, all[rapid.IntRange(0, len(all)-1).Draw(rt, "removed")]))
+					if rapid.Bool().Draw(rt, "index after removal") {
+						if _, _, err := s.Snapshots(); err != nil {
+							rt.Fatal(err)
+						}
+					}
+				}
+				want := decodedInfos(t, s)
+				got, bad, err := s.Snapshots()
+				if err != nil || len(bad) > 0 {
+					rt.Fatal(err, bad)
+				}
+				sameInfosR(rt, got, want)
+				idx, err := s.ReadSnapIndex()
+				if len(want) > 0 && (err != nil || len(idx) != len(want)) {
+					rt.Fatalf("index left behind: %d entries, %v", len(idx), err)
+				}
+				// Active, the index may yet be complete if the machine
+				// stalled for settleMargin; whenever it serves a listing,
+				// that listing is right.
+				got, used := servedByIndex(t, s)
+				if settled && !used {
+					rt.Fatal("a settled store's listing was not served by its index")
+				}
+				if used {
+					sameInfosR(rt, got, want)
+				}
+			})
+		})
+	}
+}
+
+func sameInfosR(rt *rapid.T, got, want []SnapInfo) {
+	if len(got) != len(want) {
+		rt.Fatalf("%d listed, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !got[i].Equal(&want[i]) {
+			rt.Fatalf("entry %d: %+v, want %+v", i, got[i], want[i])
 		}
-		want := decodedInfos(t, s)
-		got, bad, err := s.Snapshots()
-		if err != nil || len(bad) > 0 {
-			rt.Fatal(err, bad)
+	}
+}
+
+// removePacks removes every pack file of s.
+func removePacks(t testing.TB, s *Store) {
+	t.Helper()
+	ps, _ := filepath.Glob(filepath.Join(s.Dir(), packsDir, "*.pack"))
+	for _, p := range ps {
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
 		}
-		if len(got) != len(want) {
-			rt.Fatalf("%d listed, want %d", len(got), len(want))
-		}
-		for i := range want {
-			if !got[i].Equal(&want[i]) {
-				rt.Fatalf("entry %d: %+v, want %+v", i, got[i], want[i])
-			}
-		}
-		idx, err := s.ReadSnapIndex()
-		if n > 0 && (err != nil || len(idx) != len(want)) {
-			rt.Fatalf("index left behind: %d entries, %v", len(idx), err)
-		}
-	})
+	}
 }
 
 // TestFindInfo: the guessed search finds every entry and nothing else,
@@ -488,9 +558,9 @@ func want0() string { return record.Sum([]byte("junk")).String() }
 // a crash, and memory stays within the input's size; a valid index
 // re-encodes to the same bytes.
 func FuzzSnapIndex(f *testing.F) {
-	good, _ := EncodeSnapIndex(vectorInfos())
+	good, _ := encodeSnapIndex(vectorInfos(), vectorStamps, true)
 	f.Add(good)
-	f.Add(good[:24])
+	f.Add(good[:96])
 	empty, _ := EncodeSnapIndex(nil)
 	f.Add(empty)
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -503,6 +573,15 @@ func FuzzSnapIndex(f *testing.F) {
 		}
 		if len(infos) > len(b)/snapIndexEntry {
 			t.Fatalf("%d entries from %d bytes", len(infos), len(b))
+		}
+		x, err := ParseSnapIndex(b)
+		if err != nil || x.Len() != len(infos) {
+			t.Fatalf("ParseSnapIndex: %v, %d entries where DecodeSnapIndex gives %d", err, x.Len(), len(infos))
+		}
+		for i := range infos {
+			if in := x.Info(i); !in.Equal(&infos[i]) {
+				t.Fatalf("entry %d: Info %+v, decoded %+v", i, in, infos[i])
+			}
 		}
 		again, err := EncodeSnapIndex(slices.Clone(infos))
 		if err != nil {

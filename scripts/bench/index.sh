@@ -88,5 +88,5 @@ if command -v perf >/dev/null && perf stat -r 1 true >/dev/null 2>&1; then
 fi
 echo
 echo "in process (go test -bench):"
-WE_BENCH_SNAPSHOTS=$SNAPSHOTS WE_BENCH_INDEX_STORE=$st go test -run '^$' -bench 'BenchmarkSnapshotIndex/(warm|decode|list)' -benchtime 30x -count 3 ./pkg/store/ | grep '^Benchmark'
+WE_BENCH_SNAPSHOTS=$SNAPSHOTS WE_BENCH_INDEX_STORE=$st go test -run '^$' -bench 'BenchmarkSnapshotIndex/(warm|complete|decode|list)' -benchtime 30x -count 3 ./pkg/store/ | grep '^Benchmark'
 WE_BENCH_INDEX_STORE=$st go test -run '^$' -bench 'BenchmarkLs' -benchtime 30x -count 3 ./internal/ls/ | grep '^Benchmark'
