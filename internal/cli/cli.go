@@ -21,7 +21,6 @@ import (
 	"syscall"
 
 	"github.com/wepipe/wepipe/pkg/record"
-	"github.com/wepipe/wepipe/pkg/step"
 	"github.com/wepipe/wepipe/pkg/store"
 )
 
@@ -161,7 +160,7 @@ func Version() string {
 	if rev != "" {
 		mod += " " + rev
 	}
-	return fmt.Sprintf("wepipe %s, algorithms %s, %s", mod, step.Version, runtime.Version())
+	return fmt.Sprintf("wepipe %s, algorithms %s, %s", mod, record.AlgorithmVersion, runtime.Version())
 }
 
 // Parse parses flags given before, between or after positional arguments

@@ -3,11 +3,8 @@
 // arguments and returns the exit code.
 package tools
 
-import (
-	"github.com/wepipe/wepipe/pkg/step"
-)
+import "github.com/wepipe/wepipe/pkg/record"
 
 // Version is the version of wepipe's algorithms recorded in every
-// snapshot's op. It changes only when a tool's output for the same input
-// changes, so that stores made by different builds stay comparable.
-const Version = step.Version
+// snapshot's op (record.AlgorithmVersion).
+const Version = record.AlgorithmVersion

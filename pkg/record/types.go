@@ -350,6 +350,12 @@ type Walker struct {
 	Segment *Hash              `cbor:"segment,omitempty"`
 }
 
+// AlgorithmVersion is the version of wepipe's algorithms that the tools
+// record in every snapshot's Op. It changes only when a tool's output for
+// the same input changes, so that stores made by different builds stay
+// comparable.
+const AlgorithmVersion = "1"
+
 // Op says what produced a snapshot: the tool, the version of its
 // algorithms and every parameter that influenced the result, in canonical
 // text form.

@@ -26,10 +26,9 @@ import (
 	"github.com/wepipe/wepipe/pkg/system"
 )
 
-// Version is recorded in the op of every snapshot a step writes; it is the
-// tools' algorithm version (see internal/tools.Version) and changes only
-// when a step's output for the same input changes.
-const Version = "1"
+// Version is recorded in the op of every snapshot a step writes: the
+// tools' algorithm version, record.AlgorithmVersion.
+const Version = record.AlgorithmVersion
 
 // Options are a step's parameters.
 type Options struct {
