@@ -547,12 +547,12 @@ func (s *Store) Snapshots() (infos []SnapInfo, bad []error, err error) {
 
 // ViewSnapshots runs f on an index of every snapshot the store lists,
 // sorted by hash, and returns, as Snapshots does, an error for each
-// snapshot that cannot be read (left out of it). When the snapshot index
-// is complete and current, f reads the file itself, mapped, and nothing
-// else of the store is read; otherwise the store is listed as Snapshots
-// lists it and f reads an index made in memory. f must not keep x, or the
-// bytes its accessors return, past its return. An error of f is returned
-// as err.
+// snapshot that cannot be read (left out of it). f reads the index file
+// itself, mapped, when it holds exactly the store's snapshots — read
+// alone when it is complete and current, else beside a listing of the
+// store — and otherwise an index made in memory from what Snapshots
+// returns. f must not keep x, or the bytes its accessors return, past its
+// return. An error of f is returned as err.
 func (s *Store) ViewSnapshots(f func(x *SnapIndex) error) (bad []error, err error) {
 	infos, bad, used, err := s.listSnapshots(f)
 	if used || err != nil {
@@ -571,9 +571,12 @@ func (s *Store) ViewSnapshots(f func(x *SnapIndex) error) (bad []error, err erro
 
 // listSnapshots runs fresh on the snapshot index if it is complete and
 // current: its writer marked it complete and the directories that hold
-// snapshots have the stamps it records (FORMAT.md §1.5). Then used is
-// true and err is fresh's. Otherwise it lists the store as Snapshots
-// says and returns the entries and the unreadable snapshots.
+// snapshots have the stamps it records (FORMAT.md §1.5); nothing else is
+// read. Otherwise it lists the store, and if the index holds exactly the
+// listed snapshots (as between two snapshots of a run), runs fresh on it
+// too. In both cases used is true and err is fresh's. Otherwise it takes
+// what it can from the index, decodes the rest, and returns the entries
+// and the unreadable snapshots as Snapshots says.
 func (s *Store) listSnapshots(fresh func(x *SnapIndex) error) (infos []SnapInfo, bad []error, used bool, err error) {
 	// Stamped before anything is listed: a snapshot added after this
 	// changes the directory, and the stamp no longer matches.
@@ -605,15 +608,12 @@ func (s *Store) listSnapshots(fresh func(x *SnapIndex) error) (infos []SnapInfo,
 			return nil, nil, true, err
 		}
 	}
-	// Listing the directory (system calls) and reading the index (a read,
-	// its checksum, decoding) take about as long: they run side by side.
+	// Listing the directory (system calls) and checking the index take
+	// about as long: they run side by side.
 	go func() {
 		defer close(done)
 		readMapped(func() error {
-			x, perr := ParseSnapIndex(b)
-			if perr == nil {
-				idx, idxInfos = x, x.infos()
-			}
+			idx, _ = ParseSnapIndex(b)
 			return nil
 		})
 	}()
@@ -622,13 +622,27 @@ func (s *Store) listSnapshots(fresh func(x *SnapIndex) error) (infos []SnapInfo,
 	if err != nil {
 		return nil, nil, false, err
 	}
-	if sameHashes(idxInfos, hs) {
-		// Nothing to copy or decode; the file is rewritten only to be
-		// marked complete.
-		if stampOK && (idx == nil || !idx.complete || idx.stamps != stamps) {
-			s.writeSnapIndex(idxInfos, stamps, at, false)
+	if idx != nil {
+		// The index current (the listing holds exactly its hashes), as
+		// it is during a run between two snapshots: it serves the
+		// listing, and is rewritten only to be marked complete.
+		err := readMapped(func() error {
+			if !idx.holdsExactly(hs) {
+				idxInfos = idx.infos()
+				return nil
+			}
+			used = true
+			if stampOK && (!idx.complete || idx.stamps != stamps) {
+				s.writeSnapIndex(idx.infos(), stamps, at, false)
+			}
+			return fresh(idx)
+		})
+		if errors.Is(err, errMapFault) {
+			err = badIndex("%v", err)
 		}
-		return idxInfos, nil, false, nil
+		if used || err != nil {
+			return nil, nil, used, err
+		}
 	}
 	infos = make([]SnapInfo, len(hs))
 	var todo []int
@@ -662,7 +676,7 @@ func (s *Store) listSnapshots(fresh func(x *SnapIndex) error) (infos []SnapInfo,
 		}
 		good = append(good, infos[i])
 	}
-	if len(good) != len(idxInfos) || len(todo) > len(bad) {
+	if idx == nil || len(good) != len(idxInfos) || len(todo) > len(bad) {
 		if !stampOK || len(bad) > 0 {
 			// An index that lacks an unreadable snapshot must not be
 			// taken for the whole listing, which reports it.
@@ -690,13 +704,13 @@ func headerCurrent(b []byte, stamps snapStamps) bool {
 	return true
 }
 
-// sameHashes reports whether the entries are those of hs, in order.
-func sameHashes(infos []SnapInfo, hs []record.Hash) bool {
-	if len(infos) != len(hs) {
+// holdsExactly reports whether the entries are those of hs, in order.
+func (x *SnapIndex) holdsExactly(hs []record.Hash) bool {
+	if x.n != len(hs) {
 		return false
 	}
 	for i := range hs {
-		if infos[i].Hash != hs[i] {
+		if !bytes.Equal(x.HashBytes(i), hs[i][:]) {
 			return false
 		}
 	}

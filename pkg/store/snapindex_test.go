@@ -194,7 +194,7 @@ func decodedInfos(t *testing.T, s *Store) []SnapInfo {
 	return out
 }
 
-func listed(t *testing.T, s *Store) []SnapInfo {
+func listed(t testing.TB, s *Store) []SnapInfo {
 	t.Helper()
 	infos, _, err := s.Snapshots()
 	if err != nil {

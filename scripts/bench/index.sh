@@ -2,9 +2,10 @@
 # The snapshot index (FORMAT.md §1.5): `we-ls snapshots` and `we-ls runs`
 # on a store of 20,000 snapshots of 48 walkers (issue 20's target: at most
 # 20 ms), before the index (we-ls of BASE, which decodes every snapshot),
-# on the first run (decodes them and writes the index) and warm (reads
-# the index), beside the floor of a process start (/bin/true, `we-ls -h`);
-# then the in-process Go benchmarks (BenchmarkSnapshotIndex, BenchmarkLs).
+# on the first run (decodes them and writes the index), warm (reads the
+# complete index alone, FORMAT.md §1.5) and just after a change (reads
+# the index and lists the directory), beside the floor of a process
+# start (/bin/true, `we-ls -h`); then the in-process Go benchmarks (BenchmarkSnapshotIndex, BenchmarkLs).
 #
 #   scripts/bench/index.sh
 #   SNAPSHOTS=2000 RUNS=10 scripts/bench/index.sh          # quick look
@@ -44,17 +45,21 @@ unset WE_STORE
 echo "index: $SNAPSHOTS snapshots into $st (BenchmarkSnapshotIndex builds it)" >&2
 WE_BENCH_SNAPSHOTS=$SNAPSHOTS WE_BENCH_INDEX_STORE=$st go test -run '^$' -bench 'BenchmarkSnapshotIndex/list' -benchtime 1x ./pkg/store/ >/dev/null
 
-# ms N CMD...: min and median wall time of N runs of CMD, in ms.
+# ms N CMD...: min and median wall time of N runs of CMD, in ms. PREPARE,
+# if set, is a command run (untimed) before each run.
 ms() {
   local n=$1
   shift
   if command -v hyperfine >/dev/null; then
-    hyperfine -N -w 3 -r "$n" --export-json "$tmp/h.json" "$*" >/dev/null 2>&1
+    local prep=()
+    if [ -n "${PREPARE:-}" ]; then prep=(--prepare "$PREPARE"); fi
+    hyperfine -N -w 3 -r "$n" "${prep[@]}" --export-json "$tmp/h.json" "$*" >/dev/null 2>&1
     /usr/bin/python3 -c 'import json,sys,statistics as s; t=json.load(open(sys.argv[1]))["results"][0]["times"]; print("min %.1f ms  median %.1f ms" % (1e3*min(t), 1e3*s.median(t)))' "$tmp/h.json"
     return
   fi
   for _ in $(seq "$n"); do
     local t0 t1
+    if [ -n "${PREPARE:-}" ]; then $PREPARE; fi
     t0=$(date +%s%N)
     "$@" >/dev/null 2>&1
     t1=$(date +%s%N)
@@ -70,10 +75,17 @@ printf '%-44s %s\n' "we-ls -h (process floor)" "$(ms "$RUNS" "$ls" -h)"
 if [ -n "$BASE" ]; then
   printf '%-44s %s\n' "we-ls snapshots before the index (${BASE:0:8})" "$(ms 3 "$tmp/basebin/we-ls" snapshots --store "$st")"
 fi
-cold() { rm -f "$st/index/snapshots"; "$ls" snapshots --store "$st"; }
-printf '%-44s %s\n' "we-ls snapshots, first run (writes index)" "$(ms 3 cold)"
+printf '%-44s %s\n' "we-ls snapshots, first run (writes index)" "$(PREPARE="rm -f $st/index/snapshots" ms 3 "$ls" snapshots --store "$st")"
 "$ls" snapshots --store "$st" >/dev/null
 printf '%-44s %s\n' "we-ls snapshots, warm" "$(ms "$RUNS" "$ls" snapshots --store "$st")"
+# During a run the directory keeps changing: the index is current but
+# cannot be complete, so the listing reads the directory beside it.
+printf '#!/bin/sh\n: >"$1/bench-bump" && rm -f "$1/bench-bump"\n' >"$tmp/bump"
+chmod +x "$tmp/bump"
+printf '%-44s %s\n' "we-ls snapshots, the directory just changed" "$(PREPARE="$tmp/bump $st/objects/snapshot" ms "$RUNS" "$ls" snapshots --store "$st")"
+"$ls" snapshots --store "$st" >/dev/null
+sleep 2.1 # settled: the next listing marks the index complete again
+"$ls" snapshots --store "$st" >/dev/null
 printf '%-44s %s\n' "we-ls snapshots -q, warm" "$(ms "$RUNS" "$ls" snapshots -q --store "$st")"
 printf '%-44s %s\n' "we-ls runs, warm" "$(ms "$RUNS" "$ls" runs --store "$st")"
 echo "index file: $(stat -c %s "$st/index/snapshots") bytes; load now $(cut -d' ' -f1-3 /proc/loadavg)"
