@@ -2,6 +2,8 @@
 
 package store
 
+import "os"
+
 // mapFile reads file p whole (no mapping on this platform).
 func mapFile(p string, limit int64) ([]byte, func(), error) {
 	fb, err := readSized(p, limit)
@@ -12,3 +14,6 @@ func mapFile(p string, limit int64) ([]byte, func(), error) {
 }
 
 func readMapped(f func() error) error { return f() }
+
+// mapRegion maps nothing here: callers read instead.
+func mapRegion[T any](owner *T, f *os.File, off, n int64) []byte { return nil }

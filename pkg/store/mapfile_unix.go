@@ -3,6 +3,8 @@
 package store
 
 import (
+	"os"
+	"runtime"
 	"runtime/debug"
 
 	"golang.org/x/sys/unix"
@@ -49,4 +51,21 @@ func readMapped(f func() error) (err error) {
 		}
 	}()
 	return f()
+}
+
+// mapRegion maps n bytes of file f from offset off, read-only and without
+// reading them (pages come in as they are touched), for as long as owner
+// is reachable; nil if the region cannot be mapped.
+func mapRegion[T any](owner *T, f *os.File, off, n int64) []byte {
+	if n == 0 {
+		return nil
+	}
+	page := int64(os.Getpagesize())
+	start := off &^ (page - 1)
+	m, err := unix.Mmap(int(f.Fd()), start, int(off-start+n), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return nil
+	}
+	runtime.AddCleanup(owner, func(m []byte) { unix.Munmap(m) }, m)
+	return m[off-start : off-start+n : off-start+n]
 }

@@ -87,24 +87,109 @@ func decodePackEntry(b []byte) packEntry {
 	return e
 }
 
-// pack is one pack file's index, loaded and checked.
+// pack is one pack file: its header and trailer checked when it is
+// opened, its index searched in place (mapped) by lookups and read whole
+// and checked (load) by whatever takes every entry (FORMAT.md §1.6).
 type pack struct {
 	name  string // file name, <sha256>.pack
 	path  string
 	size  int64
-	index []byte // count entries of packEntrySize bytes
+	ixOff uint64   // the index's offset
+	n     int      // its entries
+	sum   [32]byte // its SHA-256, from the trailer
+	// mapped is the index mapped from the file, untrusted: a lookup
+	// checks each entry it takes (checkPackEntry), under readMapped. Nil
+	// where files are not mapped: lookups then load the index.
+	mapped []byte
+
+	once  sync.Once
+	index []byte // the index, read whole and checked: load
+	err   error  // load's *PackError
 }
 
+// load reads the whole index and checks it (its SHA-256, its order and
+// every entry), once; an index that fails makes the pack unusable whole.
+func (p *pack) load() error {
+	p.once.Do(func() {
+		f, size, err := openRegularFile(p.path)
+		if err == nil && size != p.size {
+			f.Close()
+			err = fmt.Errorf("pack file changed size (%d bytes, was %d)", size, p.size)
+		}
+		if err == nil {
+			p.index, err = readPackIndex(f, p.ixOff, uint64(p.n), p.sum)
+			f.Close()
+		}
+		if err != nil {
+			var perr *os.PathError
+			if errors.As(err, &perr) {
+				err = perr.Err
+			}
+			p.err = &PackError{p.path, err}
+		}
+	})
+	return p.err
+}
+
+// count and entry read the loaded index (load first).
 func (p *pack) count() int            { return len(p.index) / packEntrySize }
 func (p *pack) entry(i int) packEntry { return decodePackEntry(p.index[i*packEntrySize:]) }
 
 // lookup returns the entries of hash h (one per kind code it is held as).
+// A short-lived stage looks up a few objects in a pack of maybe millions:
+// it searches the mapped index in place, guessing the position from the
+// hash (hashes are uniform) and galloping from there, so that a lookup
+// touches a few pages of the index, not all of it, and takes only
+// entries that pass checkPackEntry. A damaged index can only hide an
+// object from it (every object taken is verified by its hash); the
+// caller that then misses it lists the packs whole (packs) and names the
+// damaged one.
 func (p *pack) lookup(h record.Hash) []packEntry {
-	n := p.count()
-	i := sort.Search(n, func(i int) bool { return bytes.Compare(p.index[i*packEntrySize:i*packEntrySize+32], h[:]) >= 0 })
+	if p.mapped == nil {
+		if p.load() != nil {
+			return nil
+		}
+		return searchPackIndex(p.index, h, nil)
+	}
 	var out []packEntry
-	for ; i < n && bytes.Equal(p.index[i*packEntrySize:i*packEntrySize+32], h[:]); i++ {
-		out = append(out, p.entry(i))
+	err := readMapped(func() error {
+		out = searchPackIndex(p.mapped, h, func(e packEntry, b []byte) bool {
+			return checkPackEntry(e, b, p.ixOff) == nil
+		})
+		return nil
+	})
+	if err != nil {
+		return nil // truncated under us: as if damaged
+	}
+	return out
+}
+
+// searchPackIndex returns the entries of hash h in index ix (entries
+// sorted by hash), those that ok accepts if ok is set.
+func searchPackIndex(ix []byte, h record.Hash, ok func(packEntry, []byte) bool) []packEntry {
+	n := len(ix) / packEntrySize
+	if n == 0 {
+		return nil
+	}
+	at := func(i int) []byte { return ix[i*packEntrySize : i*packEntrySize+32] }
+	g := int((binary.BigEndian.Uint64(h[:]) >> 32) * uint64(n) >> 32)
+	// Gallop from the guess to a range [lo, hi) that holds h's first
+	// entry if anything does, then search it.
+	lo, hi := g, g+1
+	for step := 1; lo > 0 && bytes.Compare(at(lo), h[:]) >= 0; step *= 2 {
+		hi, lo = lo+1, max(lo-step, 0)
+	}
+	for step := 1; hi < n && bytes.Compare(at(hi-1), h[:]) < 0; step *= 2 {
+		lo, hi = hi-1, min(hi+step, n)
+	}
+	i := lo + sort.Search(hi-lo, func(i int) bool { return bytes.Compare(at(lo+i), h[:]) >= 0 })
+	var out []packEntry
+	for ; i < n && bytes.Equal(at(i), h[:]); i++ {
+		b := ix[i*packEntrySize : (i+1)*packEntrySize]
+		e := decodePackEntry(b)
+		if ok == nil || ok(e, b) {
+			out = append(out, e)
+		}
 	}
 	return out
 }
@@ -126,73 +211,99 @@ func (e *PackError) Unwrap() error { return e.Err }
 // some 19 million objects), whatever its trailer claims.
 var maxPackIndex int64 = 1 << 30
 
-// parsePack checks a pack's header, trailer and index from r (size bytes)
-// and returns the index. Every check that does not need a frame is made
-// here: the index's checksum, its order, each entry's kind and bounds.
+// parsePack checks a pack's header, trailer and index from r (size
+// bytes) and returns the index. Every check that does not need a frame is
+// made here: the index's checksum, its order, each entry's kind and
+// bounds.
 func parsePack(r io.ReaderAt, size int64) ([]byte, error) {
+	ixOff, count, sum, err := parsePackEnds(r, size)
+	if err != nil {
+		return nil, err
+	}
+	return readPackIndex(r, ixOff, count, sum)
+}
+
+// parsePackEnds checks a pack's header and trailer (size bytes in all)
+// and returns the index's offset, entry count and SHA-256.
+func parsePackEnds(r io.ReaderAt, size int64) (ixOff, count uint64, sum [32]byte, err error) {
 	if size < packHeaderSize+packTrailerSize {
-		return nil, fmt.Errorf("truncated: %d bytes, shorter than a header and a trailer", size)
+		return 0, 0, sum, fmt.Errorf("truncated: %d bytes, shorter than a header and a trailer", size)
 	}
 	var hd [packHeaderSize]byte
 	if _, err := r.ReadAt(hd[:], 0); err != nil {
-		return nil, fmt.Errorf("read header: %w", err)
+		return 0, 0, sum, fmt.Errorf("read header: %w", err)
 	}
 	if string(hd[:6]) != packMagic[:6] {
-		return nil, errors.New("not a pack file (bad magic number)")
+		return 0, 0, sum, errors.New("not a pack file (bad magic number)")
 	}
 	if string(hd[:]) != packMagic {
-		return nil, fmt.Errorf("pack version %d is not supported by this build, which reads version 1 (upgrade wepipe)", hd[7])
+		return 0, 0, sum, fmt.Errorf("pack version %d is not supported by this build, which reads version 1 (upgrade wepipe)", hd[7])
 	}
 	var tr [packTrailerSize]byte
 	if _, err := r.ReadAt(tr[:], size-packTrailerSize); err != nil {
-		return nil, fmt.Errorf("read trailer: %w", err)
+		return 0, 0, sum, fmt.Errorf("read trailer: %w", err)
 	}
 	if string(tr[48:]) != packMagic {
-		return nil, errors.New("truncated or damaged: no trailer magic at the end")
+		return 0, 0, sum, errors.New("truncated or damaged: no trailer magic at the end")
 	}
-	ixOff := binary.LittleEndian.Uint64(tr[0:])
-	count := binary.LittleEndian.Uint64(tr[8:])
+	ixOff = binary.LittleEndian.Uint64(tr[0:])
+	count = binary.LittleEndian.Uint64(tr[8:])
 	ixLen := uint64(size - packTrailerSize - packHeaderSize)
 	if count > ixLen/packEntrySize || ixOff < packHeaderSize || ixOff+count*packEntrySize != uint64(size-packTrailerSize) {
-		return nil, fmt.Errorf("trailer claims %d entries at offset %d, which do not fit a file of %d bytes", count, ixOff, size)
+		return 0, 0, sum, fmt.Errorf("trailer claims %d entries at offset %d, which do not fit a file of %d bytes", count, ixOff, size)
 	}
 	if int64(count*packEntrySize) > maxPackIndex {
-		return nil, fmt.Errorf("index of %d entries over the limit of %d bytes", count, maxPackIndex)
+		return 0, 0, sum, fmt.Errorf("index of %d entries over the limit of %d bytes", count, maxPackIndex)
 	}
+	return ixOff, count, [32]byte(tr[16:48]), nil
+}
+
+// readPackIndex reads the index (count entries at ixOff) and checks it
+// whole: its SHA-256 against sum, its order and every entry.
+func readPackIndex(r io.ReaderAt, ixOff, count uint64, sum [32]byte) ([]byte, error) {
 	ix := make([]byte, count*packEntrySize)
 	if _, err := r.ReadAt(ix, int64(ixOff)); err != nil {
 		return nil, fmt.Errorf("read index: %w", err)
 	}
-	if sha256.Sum256(ix) != [32]byte(tr[16:48]) {
+	if sha256.Sum256(ix) != sum {
 		return nil, errors.New("index checksum mismatch (the index is damaged)")
 	}
 	for i := 0; i < int(count); i++ {
 		b := ix[i*packEntrySize : (i+1)*packEntrySize]
-		e := decodePackEntry(b)
 		if i > 0 {
 			prev := ix[(i-1)*packEntrySize : i*packEntrySize]
 			if c := bytes.Compare(prev[:33], b[:33]); c >= 0 {
 				return nil, fmt.Errorf("index entry %d out of order", i)
 			}
 		}
-		switch {
-		case int(e.code) >= len(packKinds):
-			return nil, fmt.Errorf("index entry %d: unknown kind code %d", i, e.code)
-		case b[33] != 0 || b[34] != 0 || b[35] != 0:
-			return nil, fmt.Errorf("index entry %d: reserved bytes not zero", i)
-		case uint64(e.frameLen) > uint64(compressBound(int(MaxObjectSize))):
-			return nil, fmt.Errorf("index entry %d: frame of %d bytes, over the object size limit", i, e.frameLen)
-		case e.frameOff < packHeaderSize || e.frameLen == 0 || e.frameOff+uint64(e.frameLen) > ixOff:
-			return nil, fmt.Errorf("index entry %d: frame at %d of %d bytes outside the frames (which end at %d)", i, e.frameOff, e.frameLen, ixOff)
-		case e.n == 0 || uint64(e.off)+uint64(e.n) > uint64(MaxObjectSize):
-			return nil, fmt.Errorf("index entry %d: object at %d of %d bytes in its frame, over the object size limit", i, e.off, e.n)
+		if err := checkPackEntry(decodePackEntry(b), b, ixOff); err != nil {
+			return nil, fmt.Errorf("index entry %d: %w", i, err)
 		}
 	}
 	return ix, nil
 }
 
+// checkPackEntry checks entry e (bytes b) of an index at ixOff: its kind
+// code, reserved bytes and bounds.
+func checkPackEntry(e packEntry, b []byte, ixOff uint64) error {
+	switch {
+	case int(e.code) >= len(packKinds):
+		return fmt.Errorf("unknown kind code %d", e.code)
+	case b[33] != 0 || b[34] != 0 || b[35] != 0:
+		return errors.New("reserved bytes not zero")
+	case uint64(e.frameLen) > uint64(compressBound(int(MaxObjectSize))):
+		return fmt.Errorf("frame of %d bytes, over the object size limit", e.frameLen)
+	case e.frameOff < packHeaderSize || e.frameLen == 0 || e.frameOff+uint64(e.frameLen) > ixOff:
+		return fmt.Errorf("frame at %d of %d bytes outside the frames (which end at %d)", e.frameOff, e.frameLen, ixOff)
+	case e.n == 0 || uint64(e.off)+uint64(e.n) > uint64(MaxObjectSize):
+		return fmt.Errorf("object at %d of %d bytes in its frame, over the object size limit", e.off, e.n)
+	}
+	return nil
+}
+
 // openPack opens pack file p (never following a link, never blocking:
-// openRegularFile) and loads its index.
+// openRegularFile), checks its header and trailer and maps its index for
+// lookups; the index is read and checked whole by load.
 func openPack(p string) (*pack, error) {
 	f, size, err := openRegularFile(p)
 	if err != nil {
@@ -203,11 +314,22 @@ func openPack(p string) (*pack, error) {
 		return nil, &PackError{p, err}
 	}
 	defer f.Close()
-	ix, err := parsePack(f, size)
+	ixOff, count, sum, err := parsePackEnds(f, size)
 	if err != nil {
 		return nil, &PackError{p, err}
 	}
-	return &pack{name: filepath.Base(p), path: p, size: size, index: ix}, nil
+	pk := &pack{name: filepath.Base(p), path: p, size: size, ixOff: ixOff, n: int(count), sum: sum}
+	pk.mapped = mapRegion(pk, f, int64(ixOff), int64(count)*packEntrySize)
+	return pk, nil
+}
+
+// openPackFull opens pack file p and loads its index.
+func openPackFull(p string) (*pack, error) {
+	pk, err := openPack(p)
+	if err == nil {
+		err = pk.load()
+	}
+	return pk, err
 }
 
 // packSet is a store's packs, loaded on the first lookup that misses the
@@ -334,13 +456,23 @@ type packHit struct {
 	e packEntry
 }
 
-// packs returns the packs known now (scanned again), and those refused.
+// packs returns the packs known now (scanned again), each with its index
+// loaded and checked whole, and those refused.
 func (s *Store) packs() ([]*pack, []*PackError) {
 	ps := s.packState()
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	s.scanPacks(ps)
-	return append([]*pack(nil), ps.packs...), append([]*PackError(nil), ps.broken...)
+	good := ps.packs[:0:0]
+	broken := slices.Clone(ps.broken)
+	for _, p := range ps.packs {
+		if err := p.load(); err != nil {
+			broken = append(broken, err.(*PackError))
+			continue
+		}
+		good = append(good, p)
+	}
+	return good, broken
 }
 
 // packedKind returns the kind of packed object h.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/wepipe/wepipe/pkg/record"
@@ -60,42 +61,59 @@ func dropAllFrames() {
 }
 
 // BenchmarkPackedFirstRead is what a short-lived stage pays on a packed
-// store before its first packed object: the pack's index read and
-// checked (56 bytes an object, hashed) and one frame read and
-// decompressed. The store holds 48 × 200 small states in one pack.
+// store: "lookup" opens the store and looks up one packed object (the
+// pack's header and trailer read, its index mapped and searched in
+// place: FORMAT.md §1.6), "read" reads one (a frame read and
+// decompressed too), "index" loads and checks the whole index (56 bytes
+// an object, hashed), as a listing or a check does. The store holds 48
+// small states a cycle in one pack, for 200 and 2,000 cycles.
 func BenchmarkPackedFirstRead(b *testing.B) {
-	const n = 48 * 200
-	s := newStore(b)
-	r := stream("bench-first", 0)
-	items := make([]Item, n)
-	for i := range items {
-		it, err := NewItem(makeState(r, 2))
-		if err != nil {
-			b.Fatal(err)
-		}
-		items[i] = it
-	}
-	if err := s.PutItems(items); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := s.Pack(PackOptions{}); err != nil {
-		b.Fatal(err)
-	}
-	b.Run("index", func(b *testing.B) {
-		for b.Loop() {
-			s2, _ := Open(s.Dir())
-			s2.packs()
-		}
-	})
-	b.Run("index+read", func(b *testing.B) {
-		i := 0
-		for b.Loop() {
-			dropAllFrames()
-			s2, _ := Open(s.Dir())
-			if _, err := LoadAs[*record.State](s2, items[i%n].Hash); err != nil {
+	for _, cycles := range []int{200, 2000} {
+		n := 48 * cycles
+		s := newStore(b)
+		r := stream("bench-first", 0)
+		items := make([]Item, n)
+		for i := range items {
+			it, err := NewItem(makeState(r, 2))
+			if err != nil {
 				b.Fatal(err)
 			}
-			i++
+			items[i] = it
 		}
-	})
+		if err := s.PutItems(items); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Pack(PackOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("cycles=%d/lookup", cycles), func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				s2, _ := Open(s.Dir())
+				if !s2.Has(record.KindState, items[i%n].Hash) {
+					b.Fatal("a packed state not found")
+				}
+				i++
+			}
+		})
+		b.Run(fmt.Sprintf("cycles=%d/read", cycles), func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				dropAllFrames()
+				s2, _ := Open(s.Dir())
+				if _, err := LoadAs[*record.State](s2, items[i%n].Hash); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+		b.Run(fmt.Sprintf("cycles=%d/index", cycles), func(b *testing.B) {
+			for b.Loop() {
+				s2, _ := Open(s.Dir())
+				if ps, _ := s2.packs(); len(ps) != 1 {
+					b.Fatal("no pack")
+				}
+			}
+		})
+	}
 }

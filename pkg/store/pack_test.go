@@ -180,7 +180,7 @@ func TestPackFlippedByte(t *testing.T) {
 			}
 			name := packFiles(t, s)[0]
 			p := filepath.Join(s.Dir(), packsDir, name)
-			pk, err := openPack(p)
+			pk, err := openPackFull(p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -192,7 +192,14 @@ func TestPackFlippedByte(t *testing.T) {
 				hit = pk.entry(pk.count() / 2)
 				off = int64(hit.frameOff) + int64(hit.frameLen)/2
 			case "index":
-				off = st.Size() - packTrailerSize - packEntrySize/2
+				// A byte of the hash of the last object's entry (not a
+				// memo entry's).
+				for i := pk.count() - 1; i >= 0; i-- {
+					if hit = pk.entry(i); hit.code != packKindMemo {
+						off = int64(pk.ixOff) + int64(i)*packEntrySize + 10
+						break
+					}
+				}
 			case "trailer":
 				off = st.Size() - 20
 			}
@@ -236,12 +243,26 @@ func TestPackFlippedByte(t *testing.T) {
 					}
 				}
 			} else {
-				_, _, err := s2.Get(all[0])
-				var pe *PackError
-				if err == nil || !strings.Contains(err.Error(), name) {
-					t.Errorf("read through a damaged index: %v", err)
+				// A lookup searches the index in place and checks only
+				// the entries it takes (FORMAT.md §1.6): every object
+				// reads, verified, except the one whose entry was hit,
+				// whose miss names the damaged pack.
+				found := false
+				for _, h := range all {
+					_, _, err := s2.Get(h)
+					switch {
+					case where == "index" && h == hit.hash:
+						found = true
+						if err == nil || !strings.Contains(err.Error(), name) {
+							t.Errorf("the object of the damaged entry: %v, want an error naming the pack", err)
+						}
+					case err != nil:
+						t.Errorf("object %s, whose entry is intact: %v", h.Short(), err)
+					}
 				}
-				_ = pe
+				if where == "index" && !found {
+					t.Errorf("the damaged entry's object %s is not among the run's", hit.hash.Short())
+				}
 			}
 		})
 	}
@@ -303,7 +324,7 @@ func TestPackHostile(t *testing.T) {
 	os.RemoveAll(p)
 	os.WriteFile(p, good, 0o444)
 	// A frame that claims a huge content: refused before any allocation.
-	pk, _ := openPack(p)
+	pk, _ := openPackFull(p)
 	e := pk.entry(0)
 	b := append([]byte(nil), good...)
 	fr := b[e.frameOff : e.frameOff+uint64(e.frameLen)]
@@ -354,7 +375,7 @@ func TestPackUnion(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := filepath.Join(dst.Dir(), packsDir, packFiles(t, dst)[0])
-		pk, _ := openPack(p)
+		pk, _ := openPackFull(p)
 		e := pk.entry(0)
 		flipIn(t, p, int64(e.frameOff+uint64(e.frameLen)-2))
 		d2, _ := Open(dst.Dir())
@@ -456,6 +477,19 @@ func fuzzPack(t *testing.T, s *Store, dir string, b []byte) {
 	st, err := Open(s.Dir())
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Lookups search the index in place whatever its checksum and order
+	// (FORMAT.md §1.6): look up what its first entries name, as every
+	// kind.
+	if ixOff, count, _, err := parsePackEnds(bytes.NewReader(b), int64(len(b))); err == nil {
+		for i := 0; i < min(int(count), 64); i++ {
+			h := record.Hash(b[ixOff+uint64(i)*packEntrySize:][:32])
+			for _, k := range record.Kinds {
+				if data, err := st.GetKind(k, h); err == nil && record.Sum(data) != h {
+					t.Fatalf("read %s: bytes of another hash", h.Short())
+				}
+			}
+		}
 	}
 	ix, err := parsePack(bytes.NewReader(b), int64(len(b)))
 	if err == nil {
@@ -590,5 +624,74 @@ func TestPackRerunLoose(t *testing.T) {
 	}
 	if _, ok := s.Memo(MemoKey("rerun", "0")); !ok {
 		t.Error("a packed memo entry is not found")
+	}
+}
+
+// TestPackLookupInPlace: a lookup in the mapped index finds exactly what
+// a search of the index read whole and checked finds, for every object
+// and for absent hashes; in an index damaged in place (an entry out of
+// bounds, entries out of order) it takes no bad entry, never crashes,
+// and every object it does return reads verified.
+func TestPackLookupInPlace(t *testing.T) {
+	s := newStore(t)
+	all, _ := run(t, s, "inplace", 40, 5)
+	if _, err := s.Pack(PackOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(s.Dir(), packsDir, packFiles(t, s)[0])
+	lazy, err := openPack(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lazy.mapped == nil {
+		t.Skip("files are not mapped on this system: lookups load the index")
+	}
+	full, err := openPackFull(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := slices.Clone(all)
+	for i := range 200 {
+		probe = append(probe, record.Sum([]byte{byte(i), 'x'}))
+	}
+	for _, h := range probe {
+		got, want := lazy.lookup(h), searchPackIndex(full.index, h, nil)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s: in place %v, loaded %v", h.Short(), got, want)
+		}
+	}
+	if lazy.index != nil {
+		t.Error("lookups loaded the index")
+	}
+	// Damaged in place, without the checksum made right: entry 3 points
+	// beyond the frames; entries 10 and 11 are swapped.
+	b, _ := os.ReadFile(p)
+	ixOff := int(full.ixOff)
+	bad := full.entry(3)
+	binary.LittleEndian.PutUint64(b[ixOff+3*packEntrySize+40:], uint64(len(b)))
+	e10 := slices.Clone(b[ixOff+10*packEntrySize : ixOff+11*packEntrySize])
+	copy(b[ixOff+10*packEntrySize:], b[ixOff+11*packEntrySize:ixOff+12*packEntrySize])
+	copy(b[ixOff+11*packEntrySize:], e10)
+	q := filepath.Join(t.TempDir(), "damaged.pack")
+	if err := os.WriteFile(q, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dam, err := openPack(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dam.lookup(bad.hash); len(got) != 0 {
+		t.Errorf("an entry beyond the frames was taken: %v", got)
+	}
+	for _, h := range probe {
+		for _, e := range dam.lookup(h) {
+			data, err := readPackEntry(dam, e)
+			if err == nil && e.code != packKindMemo && record.Sum(data) != h {
+				t.Fatalf("%s: the bytes of another hash", h.Short())
+			}
+		}
+	}
+	if err := dam.load(); err == nil {
+		t.Error("a damaged index loaded whole")
 	}
 }

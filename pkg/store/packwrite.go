@@ -481,7 +481,7 @@ func (s *Store) writePack(items []packItem, opt PackOptions, rep *PackReport) (s
 // and checks each of its entries: every object re-hashed and decoded as
 // a valid record of its kind.
 func verifyNewPack(p, name string, want int) error {
-	pk, err := openPack(p)
+	pk, err := openPackFull(p)
 	if err != nil {
 		return err
 	}
