@@ -632,7 +632,7 @@ func (s *Store) listSnapshots(fresh func(x *SnapIndex) error) (infos []SnapInfo,
 				return nil
 			}
 			used = true
-			if stampOK && (!idx.complete || idx.stamps != stamps) {
+			if stampOK && (!idx.complete || idx.stamps != stamps) && s.settledSince(stamps, at) {
 				s.writeSnapIndex(idx.infos(), stamps, at, false)
 			}
 			return fresh(idx)
@@ -722,17 +722,10 @@ func (x *SnapIndex) holdsExactly(hs []record.Hash) bool {
 // is listed by decoding. No fsync: a crash loses at most the cache.
 // stamps are those of the directories infos were listed from, taken at
 // local time at before the listing (zero: no claim); the index is marked
-// complete if they settled before that moment (FORMAT.md §1.5), which is
-// taken on the file system's own clock: the change time of a file made
-// now in tmp/, less the time elapsed since at. Unless the file changes or
-// force is set, it is written only to be marked complete.
+// complete if they had settled then (settledSince). Unless force is set
+// (its entries change), it is written only if it can be marked complete.
 func (s *Store) writeSnapIndex(infos []SnapInfo, stamps snapStamps, at time.Time, force bool) error {
-	complete := false
-	if stamps != (snapStamps{}) {
-		if now, ok := s.fsNow(); ok && stamps.settled(now-time.Since(at).Nanoseconds()) {
-			complete = true
-		}
-	}
+	complete := stamps != (snapStamps{}) && s.settledSince(stamps, at)
 	if !complete {
 		stamps = snapStamps{}
 		if !force {
@@ -751,6 +744,14 @@ func (s *Store) writeSnapIndex(infos []SnapInfo, stamps snapStamps, at time.Time
 		err = writeAtomic(filepath.Join(s.dir, tmpDir), s.SnapIndexPath(), b, false)
 	}
 	return err
+}
+
+// settledSince reports whether directories with stamps, taken at local
+// time at, had settled then (FORMAT.md §1.5), the moment taken on the
+// file system's clock: fsNow less the time elapsed since at.
+func (s *Store) settledSince(stamps snapStamps, at time.Time) bool {
+	now, ok := s.fsNow()
+	return ok && stamps.settled(now-time.Since(at).Nanoseconds())
 }
 
 // fsNow is the time now on the clock of the file system that holds the
