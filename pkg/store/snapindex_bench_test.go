@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -191,4 +192,31 @@ func BenchmarkSnapshotIndex(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkIndexOf looks up every entry of n entries with uniform hashes
+// (snapshots' names) and with hashes that share their first 8 bytes (a
+// crafted index, where interpolation gives way to halving).
+func BenchmarkIndexOf(b *testing.B) {
+	for _, n := range []int{1000, 20000, 1000000} {
+		for _, skewed := range []bool{false, true} {
+			infos := make([]SnapInfo, n)
+			for i := range infos {
+				infos[i].Hash = record.Sum([]byte(strconv.Itoa(i)))
+				if skewed {
+					copy(infos[i].Hash[:8], "wepipe!!")
+				}
+			}
+			infos = sortedInfos(infos)
+			b.Run(fmt.Sprintf("n=%d/skewed=%v", n, skewed), func(b *testing.B) {
+				i := 0
+				for b.Loop() {
+					if IndexOf(infos, infos[i%n].Hash) != i%n {
+						b.Fatal("not found")
+					}
+					i += 7919 // a prime: every entry, in no order
+				}
+			})
+		}
+	}
 }
