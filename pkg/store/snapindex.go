@@ -648,11 +648,15 @@ func (s *Store) listSnapshots(fresh func(x *SnapIndex) error) (infos []SnapInfo,
 			}
 			return fresh(idx)
 		})
-		if errors.Is(err, errMapFault) {
-			err = badIndex("%v", err)
-		}
-		if used || err != nil {
-			return nil, nil, used, err
+		switch {
+		case used && errors.Is(err, errMapFault):
+			return nil, nil, true, badIndex("%v", err)
+		case used:
+			return nil, nil, true, err
+		case err != nil:
+			// Truncated under us before anything was taken from it: as
+			// if there were none.
+			idx, idxInfos = nil, nil
 		}
 	}
 	infos = make([]SnapInfo, len(hs))
