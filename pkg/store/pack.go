@@ -121,11 +121,7 @@ func (p *pack) load() error {
 			f.Close()
 		}
 		if err != nil {
-			var perr *os.PathError
-			if errors.As(err, &perr) {
-				err = perr.Err
-			}
-			p.err = &PackError{p.path, err}
+			p.err = packError(p.path, err)
 		}
 	})
 	return p.err
@@ -137,9 +133,9 @@ func (p *pack) entry(i int) packEntry { return decodePackEntry(p.index[i*packEnt
 
 // lookup returns the entries of hash h (one per kind code it is held as).
 // A short-lived stage looks up a few objects in a pack of maybe millions:
-// it searches the mapped index in place, guessing the position from the
-// hash (hashes are uniform) and galloping from there, so that a lookup
-// touches a few pages of the index, not all of it, and takes only
+// it searches the mapped index in place, interpolating on the hashes
+// (lowerBound), so that a lookup touches a few pages of the index, not
+// all of it, and takes only
 // entries that pass checkPackEntry. A damaged index can only hide an
 // object from it (every object taken is verified by its hash); the
 // caller that then misses it lists the packs whole (packs) and names the
@@ -168,23 +164,9 @@ func (p *pack) lookup(h record.Hash) []packEntry {
 // sorted by hash), those that ok accepts if ok is set.
 func searchPackIndex(ix []byte, h record.Hash, ok func(packEntry, []byte) bool) []packEntry {
 	n := len(ix) / packEntrySize
-	if n == 0 {
-		return nil
-	}
 	at := func(i int) []byte { return ix[i*packEntrySize : i*packEntrySize+32] }
-	g := int((binary.BigEndian.Uint64(h[:]) >> 32) * uint64(n) >> 32)
-	// Gallop from the guess to a range [lo, hi) that holds h's first
-	// entry if anything does, then search it.
-	lo, hi := g, g+1
-	for step := 1; lo > 0 && bytes.Compare(at(lo), h[:]) >= 0; step *= 2 {
-		hi, lo = lo+1, max(lo-step, 0)
-	}
-	for step := 1; hi < n && bytes.Compare(at(hi-1), h[:]) < 0; step *= 2 {
-		lo, hi = hi-1, min(hi+step, n)
-	}
-	i := lo + sort.Search(hi-lo, func(i int) bool { return bytes.Compare(at(lo+i), h[:]) >= 0 })
 	var out []packEntry
-	for ; i < n && bytes.Equal(at(i), h[:]); i++ {
+	for i := lowerBound(n, at, h); i < n && bytes.Equal(at(i), h[:]); i++ {
 		b := ix[i*packEntrySize : (i+1)*packEntrySize]
 		e := decodePackEntry(b)
 		if ok == nil || ok(e, b) {
@@ -206,6 +188,16 @@ func (e *PackError) Error() string {
 	return fmt.Sprintf("pack %s: %v (run we-fsck; a good copy of its objects can be merged back with we-merge --from)", e.Path, e.Err)
 }
 func (e *PackError) Unwrap() error { return e.Err }
+
+// packError is the PackError of pack p failing with err, which names p
+// already if it is an *os.PathError.
+func packError(p string, err error) *PackError {
+	var perr *os.PathError
+	if errors.As(err, &perr) {
+		err = perr.Err
+	}
+	return &PackError{p, err}
+}
 
 // maxPackIndex bounds a pack index held in memory (56 bytes an object:
 // some 19 million objects), whatever its trailer claims.
@@ -307,11 +299,7 @@ func checkPackEntry(e packEntry, b []byte, ixOff uint64) error {
 func openPack(p string) (*pack, error) {
 	f, size, err := openRegularFile(p)
 	if err != nil {
-		var perr *os.PathError
-		if errors.As(err, &perr) {
-			err = perr.Err
-		}
-		return nil, &PackError{p, err}
+		return nil, packError(p, err)
 	}
 	defer f.Close()
 	ixOff, count, sum, err := parsePackEnds(f, size)

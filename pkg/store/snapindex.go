@@ -276,10 +276,7 @@ func ParseSnapIndex(b []byte) (*SnapIndex, error) {
 		strs:     body[len(body)-int(ns):],
 		complete: flags&snapIndexComplete != 0,
 	}
-	for d := range x.stamps {
-		o := b[32+32*d:]
-		x.stamps[d] = dirStamp{Ino: le.Uint64(o), Size: le.Uint64(o[8:]), Mtime: int64(le.Uint64(o[16:])), Ctime: int64(le.Uint64(o[24:]))}
-	}
+	x.stamps = decodeStamps(b)
 	if !x.complete && x.stamps != (snapStamps{}) {
 		return nil, badIndex("stamps in an index that is not complete")
 	}
@@ -400,15 +397,21 @@ func (x *SnapIndex) ParentBytes(i, k int) []byte {
 
 // Info is entry i as a SnapInfo.
 func (x *SnapIndex) Info(i int) SnapInfo {
+	parents := make([]record.Hash, x.NumParents(i))
+	for k := range parents {
+		copy(parents[k][:], x.ParentBytes(i, k))
+	}
+	return x.info(i, parents)
+}
+
+// info is entry i with parents (nil if none) as its parents.
+func (x *SnapIndex) info(i int, parents []record.Hash) SnapInfo {
 	in := SnapInfo{Hash: x.Hash(i), System: x.System(i), Cycle: x.Cycle(i), Weight: x.Weight(i), Walkers: x.Walkers(i), Tool: x.Tool(i)}
 	if sh, ok := x.Shard(i); ok {
 		in.Shard = &sh
 	}
-	if np := x.NumParents(i); np > 0 {
-		in.Parents = make([]record.Hash, np)
-		for k := range in.Parents {
-			copy(in.Parents[k][:], x.ParentBytes(i, k))
-		}
+	if len(parents) > 0 {
+		in.Parents = parents
 	}
 	return in
 }
@@ -420,22 +423,9 @@ func (x *SnapIndex) infos() []SnapInfo {
 		copy(parents[i][:], x.parea[32*i:])
 	}
 	out := hugeSlice[SnapInfo](x.n)
-	le := binary.LittleEndian
 	for i := range out {
-		e := x.ent(i)
-		in := &out[i]
-		copy(in.Hash[:], e[0:32])
-		copy(in.System[:], e[32:64])
-		in.Cycle = le.Uint64(e[64:])
-		in.Weight = math.Float64frombits(le.Uint64(e[72:]))
-		in.Walkers = int(le.Uint32(e[80:]))
-		if poff, pn := le.Uint32(e[84:]), le.Uint32(e[88:]); pn > 0 {
-			in.Parents = parents[poff : poff+pn : poff+pn]
-		}
-		in.Tool = x.Tool(i)
-		if sh, ok := x.Shard(i); ok {
-			in.Shard = &sh
-		}
+		off, np := binary.LittleEndian.Uint32(x.ent(i)[84:]), uint32(x.NumParents(i))
+		out[i] = x.info(i, parents[off:off+np:off+np])
 	}
 	return out
 }
@@ -496,42 +486,55 @@ func FindInfo(infos []SnapInfo, h record.Hash) (*SnapInfo, bool) {
 	return nil, false
 }
 
-// IndexOf is the position of h in entries sorted by hash, or -1. A
-// lineage walk or a listing of runs looks up every snapshot, and a binary
-// search of 20,000 entries made that a third of `we-ls runs`; hashes are
-// uniform, so it interpolates on their first 8 bytes (Perl, Itai and
-// Avni, "Interpolation search — a log log N search", CACM 21, 1978),
-// which finds an entry in about log₂ log₂ n probes, and falls back to
-// halving after a few, so that crafted hashes (an index is untrusted)
-// cost no more than a binary search.
+// IndexOf is the position of h in entries sorted by hash, or -1.
 func IndexOf(infos []SnapInfo, h record.Hash) int {
-	key := func(i int) uint64 { return binary.BigEndian.Uint64(infos[i].Hash[:]) }
-	k := binary.BigEndian.Uint64(h[:])
-	lo, hi := 0, len(infos)-1
-	for probe := 0; lo <= hi; probe++ {
-		var m int
-		klo, khi := key(lo), key(hi)
-		switch {
-		case k < klo || k > khi:
-			return -1
-		case probe < 4 && khi > klo:
-			// lo + (k − klo)·(hi − lo)/(khi − klo), in 128 bits.
-			x, y := bits.Mul64(k-klo, uint64(hi-lo))
-			q, _ := bits.Div64(x, y, khi-klo)
-			m = lo + int(q)
-		default:
-			m = lo + (hi-lo)/2
-		}
-		switch c := compareHash(infos[m].Hash, h); {
-		case c == 0:
-			return m
-		case c < 0:
-			lo = m + 1
-		default:
-			hi = m - 1
-		}
+	i := lowerBound(len(infos), func(i int) []byte { return infos[i].Hash[:] }, h)
+	if i < len(infos) && infos[i].Hash == h {
+		return i
 	}
 	return -1
+}
+
+// lowerBound is the first i in [0, n) whose hash at(i) is at least h, or
+// n, of n hashes sorted bytewise. A lineage walk, a listing of runs or a
+// pack lookup searches for every snapshot or object, and a binary search
+// of 20,000 entries made that a third of `we-ls runs`. Hashes are
+// uniform: it guesses where h would lie among n evenly spaced hashes,
+// then steps from each probe by as many entries as the hashes' first 8
+// bytes differ by at that spacing (interpolation search, Perl, Itai and
+// Avni, CACM 21, 1978, made local), so that its few probes fall on the
+// same pages of a mapped pack index; after six it halves, so that
+// crafted hashes (an index is untrusted) cost no more than a binary
+// search. Unsorted hashes give a wrong answer in [0, n], never an index
+// out of range.
+func lowerBound(n int, at func(int) []byte, h record.Hash) int {
+	// spaced is d hashes' worth of keys at n hashes per 2⁶⁴.
+	spaced := func(d uint64) int {
+		q, _ := bits.Mul64(d, uint64(n))
+		return int(q)
+	}
+	k := binary.BigEndian.Uint64(h[:])
+	lo, hi := 0, n // the answer is in [lo, hi]
+	m := spaced(k)
+	for probe := 0; lo < hi; probe++ {
+		m = min(max(m, lo), hi-1)
+		b := at(m)
+		km := binary.BigEndian.Uint64(b)
+		if bytes.Compare(b, h[:]) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+		switch {
+		case probe >= 5:
+			m = lo + (hi-lo)/2
+		case km < k:
+			m += spaced(k - km)
+		default:
+			m -= spaced(km - k)
+		}
+	}
+	return lo
 }
 
 // Snapshots returns the index entry of every snapshot the store lists,
@@ -709,14 +712,18 @@ func headerCurrent(b []byte, stamps snapStamps) bool {
 		binary.LittleEndian.Uint32(b[24:])&snapIndexComplete == 0 {
 		return false
 	}
+	return decodeStamps(b) == stamps
+}
+
+// decodeStamps are the stamps in the header of index file b (at least a
+// header long).
+func decodeStamps(b []byte) (st snapStamps) {
 	le := binary.LittleEndian
-	for d, st := range stamps {
+	for d := range st {
 		o := b[32+32*d:]
-		if (dirStamp{Ino: le.Uint64(o), Size: le.Uint64(o[8:]), Mtime: int64(le.Uint64(o[16:])), Ctime: int64(le.Uint64(o[24:]))}) != st {
-			return false
-		}
+		st[d] = dirStamp{Ino: le.Uint64(o), Size: le.Uint64(o[8:]), Mtime: int64(le.Uint64(o[16:])), Ctime: int64(le.Uint64(o[24:]))}
 	}
-	return true
+	return st
 }
 
 // holdsExactly reports whether the entries are those of hs, in order.
