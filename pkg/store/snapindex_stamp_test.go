@@ -177,7 +177,7 @@ func TestSnapIndexBadNotComplete(t *testing.T) {
 // trusts its index — but Check finds it, says so and rebuilds it.
 func TestSnapIndexFalseClaim(t *testing.T) {
 	settleAll(t)
-	s, hs := chainStore(t, 4)
+	s, _ := chainStore(t, 4)
 	want := decodedInfos(t, s)
 	listed(t, s)
 	if _, used := servedByIndex(t, s); !used {
@@ -204,5 +204,4 @@ func TestSnapIndexFalseClaim(t *testing.T) {
 		t.Fatal("check left an index that is not complete")
 	}
 	sameInfos(t, got, want)
-	_ = hs
 }

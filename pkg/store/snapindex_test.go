@@ -44,7 +44,13 @@ func sortedInfos(infos []SnapInfo) []SnapInfo {
 	return out
 }
 
-func sameInfos(t *testing.T, got, want []SnapInfo) {
+// fataler is what sameInfos needs of a *testing.T or a *rapid.T.
+type fataler interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+func sameInfos(t fataler, got, want []SnapInfo) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%d entries, want %d", len(got), len(want))
@@ -448,7 +454,7 @@ func TestSnapIndexMatchesDecoding(t *testing.T) {
 				if err != nil || len(bad) > 0 {
 					rt.Fatal(err, bad)
 				}
-				sameInfosR(rt, got, want)
+				sameInfos(rt, got, want)
 				idx, err := s.ReadSnapIndex()
 				if len(want) > 0 && (err != nil || len(idx) != len(want)) {
 					rt.Fatalf("index left behind: %d entries, %v", len(idx), err)
@@ -461,21 +467,10 @@ func TestSnapIndexMatchesDecoding(t *testing.T) {
 					rt.Fatal("a settled store's listing was not served by its index")
 				}
 				if used {
-					sameInfosR(rt, got, want)
+					sameInfos(rt, got, want)
 				}
 			})
 		})
-	}
-}
-
-func sameInfosR(rt *rapid.T, got, want []SnapInfo) {
-	if len(got) != len(want) {
-		rt.Fatalf("%d listed, want %d", len(got), len(want))
-	}
-	for i := range want {
-		if !got[i].Equal(&want[i]) {
-			rt.Fatalf("entry %d: %+v, want %+v", i, got[i], want[i])
-		}
 	}
 }
 
