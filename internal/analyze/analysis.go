@@ -3,6 +3,7 @@ package analyze
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -149,6 +150,34 @@ func parseStates(defs []string, sys *record.System) ([]analysis.State, error) {
 		states = append(states, s)
 	}
 	return states, nil
+}
+
+// gridFlags are the flags of a histogram over one or two observables:
+// --obs, --bins and --range (we-profile, we-msm).
+type gridFlags struct {
+	obs, bins, ranges string
+}
+
+// register defines the flags on fs; obsHelp is --obs's help.
+func (g *gridFlags) register(fs *flag.FlagSet, obsHelp string) {
+	fs.StringVar(&g.obs, "obs", "", obsHelp)
+	fs.StringVar(&g.bins, "bins", "50", "bins per observable: N, or N,M")
+	fs.StringVar(&g.ranges, "range", "", "LO:HI per observable (default: the data's range)")
+}
+
+// parse resolves the flags for system sys: the observables, the bins of
+// each and their ranges (nil: the data's).
+func (g *gridFlags) parse(sys *record.System) (names []string, bins []int, ranges [][2]float64, err error) {
+	if names, err = parseObs(g.obs, sys, 2); err != nil {
+		return nil, nil, nil, err
+	}
+	if bins, err = parseBins(g.bins, len(names)); err != nil {
+		return nil, nil, nil, err
+	}
+	if ranges, err = parseRanges(g.ranges, len(names)); err != nil {
+		return nil, nil, nil, err
+	}
+	return names, bins, ranges, nil
 }
 
 // parseObs resolves --obs: the observables named (one or two), or the

@@ -20,9 +20,10 @@ func MSM(env *cli.Env, args []string) int {
 }
 
 type msmOptions struct {
-	obs, bins, ranges, cycles string
-	states                    cli.ParamList
-	weighted                  bool
+	gridFlags
+	cycles   string
+	states   cli.ParamList
+	weighted bool
 }
 
 type msmResult struct {
@@ -40,9 +41,7 @@ type msmResult struct {
 func msmRun(env *cli.Env, args []string) error {
 	fs, storeDir := env.FlagSet()
 	var o msmOptions
-	fs.StringVar(&o.obs, "obs", "", "observable, or two separated by a comma (the fine bins)")
-	fs.StringVar(&o.bins, "bins", "50", "bins per observable: N, or N,M")
-	fs.StringVar(&o.ranges, "range", "", "LO:HI per observable (default: the data's range)")
+	o.gridFlags.register(fs, "observable, or two separated by a comma (the fine bins)")
 	fs.StringVar(&o.cycles, "cycles", "", "window of cycles A:B (A ≤ cycle < B)")
 	fs.Var(&o.states, "state", "macrostate NAME:COND[,COND…] (repeatable)")
 	fs.BoolVar(&o.weighted, "weighted", false, "count transitions with their walkers' weights")
@@ -99,15 +98,7 @@ func recyclePoints(st *store.Store, sys *record.System) ([]analysis.RecyclePoint
 }
 
 func computeMSM(d *runData, o msmOptions) (*msmResult, error) {
-	names, err := parseObs(o.obs, d.sys, 2)
-	if err != nil {
-		return nil, err
-	}
-	bins, err := parseBins(o.bins, len(names))
-	if err != nil {
-		return nil, err
-	}
-	ranges, err := parseRanges(o.ranges, len(names))
+	names, bins, ranges, err := o.gridFlags.parse(d.sys)
 	if err != nil {
 		return nil, err
 	}

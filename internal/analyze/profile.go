@@ -17,8 +17,9 @@ func Profile(env *cli.Env, args []string) int {
 
 // profileOptions are we-profile's flags.
 type profileOptions struct {
-	obs, bins, ranges, cycles string
-	blocks                    int
+	gridFlags
+	cycles string
+	blocks int
 }
 
 // profileResult is a computed profile with what its columns need.
@@ -32,9 +33,7 @@ type profileResult struct {
 func profileRun(env *cli.Env, args []string) error {
 	fs, storeDir := env.FlagSet()
 	var o profileOptions
-	fs.StringVar(&o.obs, "obs", "", "observable, or two separated by a comma")
-	fs.StringVar(&o.bins, "bins", "50", "bins per observable: N, or N,M")
-	fs.StringVar(&o.ranges, "range", "", "LO:HI per observable (default: the data's range)")
+	o.gridFlags.register(fs, "observable, or two separated by a comma")
 	fs.StringVar(&o.cycles, "cycles", "", "window of cycles A:B (A ≤ cycle < B)")
 	fs.IntVar(&o.blocks, "blocks", 10, "blocks of consecutive cycles for the error bars")
 	asJSON := fs.Bool("json", false, "JSON lines instead of CSV")
@@ -79,15 +78,7 @@ func profileRun(env *cli.Env, args []string) error {
 // computeProfile histograms the ensembles after the dynamics of every
 // cycle in the window.
 func computeProfile(d *runData, o profileOptions) (*profileResult, error) {
-	names, err := parseObs(o.obs, d.sys, 2)
-	if err != nil {
-		return nil, err
-	}
-	bins, err := parseBins(o.bins, len(names))
-	if err != nil {
-		return nil, err
-	}
-	ranges, err := parseRanges(o.ranges, len(names))
+	names, bins, ranges, err := o.gridFlags.parse(d.sys)
 	if err != nil {
 		return nil, err
 	}

@@ -161,7 +161,7 @@ func writeReport(d *runData, dir string, states []string, cycles string) (string
 			sets = append(sets, obs)
 		}
 		for _, set := range sets {
-			res, err := computeProfile(d, profileOptions{obs: strings.Join(set, ","), bins: "50", cycles: cycles, blocks: 10})
+			res, err := computeProfile(d, profileOptions{gridFlags: gridFlags{obs: strings.Join(set, ","), bins: "50"}, cycles: cycles, blocks: 10})
 			if err != nil {
 				sec.Note = err.Error()
 				break
@@ -207,7 +207,7 @@ func writeReport(d *runData, dir string, states []string, cycles string) (string
 			if len(obs) == 2 {
 				bins = "20"
 			}
-			res, err := computeMSM(d, msmOptions{obs: strings.Join(obs, ","), bins: bins, cycles: cycles, states: states})
+			res, err := computeMSM(d, msmOptions{gridFlags: gridFlags{obs: strings.Join(obs, ","), bins: bins}, cycles: cycles, states: states})
 			if err != nil {
 				sec.Note = err.Error()
 				break
